@@ -1,0 +1,238 @@
+/*
+ * buf.c - growable byte buffers and string vectors. Allocation failures are
+ * returned as FERRY_ENOMEM, never fatal.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ferry/buf.h"
+#include "ferry/error.h"
+
+char ferry_buf_empty[1];
+
+void ferry_buf_init(struct ferry_buf *b)
+{
+	b->buf = ferry_buf_empty;
+	b->len = 0;
+	b->alloc = 0;
+}
+
+void ferry_buf_release(struct ferry_buf *b)
+{
+	if (!b)
+		return;
+	if (b->alloc)
+		free(b->buf);
+	ferry_buf_init(b);
+}
+
+void ferry_buf_reset(struct ferry_buf *b)
+{
+	b->len = 0;
+	if (b->alloc)
+		b->buf[0] = '\0';
+}
+
+int ferry_buf_grow(struct ferry_buf *b, size_t extra)
+{
+	size_t want, n;
+	char *p;
+
+	if (extra > SIZE_MAX - b->len - 1)
+		return FERRY_ENOMEM;
+	want = b->len + extra + 1;
+	if (want <= b->alloc)
+		return 0;
+	n = b->alloc ? b->alloc : 64;
+	while (n < want)
+		n = n > SIZE_MAX / 2 ? want : n * 2;
+	p = realloc(b->alloc ? b->buf : NULL, n);
+	if (!p)
+		return FERRY_ENOMEM;
+	if (!b->alloc)
+		p[0] = '\0';
+	b->buf = p;
+	b->alloc = n;
+	return 0;
+}
+
+int ferry_buf_add(struct ferry_buf *b, const void *data, size_t len)
+{
+	if (ferry_buf_grow(b, len))
+		return FERRY_ENOMEM;
+	if (len)
+		memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
+int ferry_buf_addstr(struct ferry_buf *b, const char *s)
+{
+	return ferry_buf_add(b, s, strlen(s));
+}
+
+int ferry_buf_addch(struct ferry_buf *b, char c)
+{
+	return ferry_buf_add(b, &c, 1);
+}
+
+int ferry_buf_vaddf(struct ferry_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	if (ferry_buf_grow(b, 64))
+		return FERRY_ENOMEM;
+	va_copy(cp, ap);
+	n = vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return FERRY_EFAIL;
+	if ((size_t)n >= b->alloc - b->len) {
+		if (ferry_buf_grow(b, (size_t)n))
+			return FERRY_ENOMEM;
+		va_copy(cp, ap);
+		vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
+		va_end(cp);
+	}
+	b->len += (size_t)n;
+	return 0;
+}
+
+int ferry_buf_addf(struct ferry_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = ferry_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void ferry_buf_truncate(struct ferry_buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->buf[len] = '\0';
+}
+
+char *ferry_buf_detach(struct ferry_buf *b)
+{
+	char *s;
+
+	if (!b->alloc) {
+		s = ferry_strdup("");
+	} else {
+		s = b->buf;
+	}
+	ferry_buf_init(b);
+	return s;
+}
+
+void ferry_strvec_init(struct ferry_strvec *v)
+{
+	v->items = NULL;
+	v->nr = 0;
+	v->alloc = 0;
+}
+
+void ferry_strvec_release(struct ferry_strvec *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->nr; i++)
+		free(v->items[i]);
+	free(v->items);
+	ferry_strvec_init(v);
+}
+
+int ferry_strvec_push_owned(struct ferry_strvec *v, char *s)
+{
+	char **p;
+	size_t n;
+
+	if (!s)
+		return FERRY_ENOMEM;
+	if (v->nr == v->alloc) {
+		n = v->alloc ? v->alloc * 2 : 16;
+		p = realloc(v->items, n * sizeof(*p));
+		if (!p) {
+			free(s);
+			return FERRY_ENOMEM;
+		}
+		v->items = p;
+		v->alloc = n;
+	}
+	v->items[v->nr++] = s;
+	return 0;
+}
+
+int ferry_strvec_push(struct ferry_strvec *v, const char *s)
+{
+	return ferry_strvec_push_owned(v, ferry_strdup(s));
+}
+
+int ferry_strvec_pushf(struct ferry_strvec *v, const char *fmt, ...)
+{
+	struct ferry_buf b = FERRY_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = ferry_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (rc) {
+		ferry_buf_release(&b);
+		return rc;
+	}
+	return ferry_strvec_push_owned(v, ferry_buf_detach(&b));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ferry_strvec_sort(struct ferry_strvec *v)
+{
+	if (v->nr > 1)
+		qsort(v->items, v->nr, sizeof(*v->items), cmp_str);
+}
+
+long ferry_strvec_find(const struct ferry_strvec *v, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr; i++)
+		if (!strcmp(v->items[i], s))
+			return (long)i;
+	return -1;
+}
+
+char *ferry_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *ferry_xstrfmt(const char *fmt, ...)
+{
+	struct ferry_buf b = FERRY_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = ferry_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (rc) {
+		ferry_buf_release(&b);
+		return NULL;
+	}
+	return ferry_buf_detach(&b);
+}

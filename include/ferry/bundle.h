@@ -1,0 +1,72 @@
+/*
+ * bundle.h - build one reproducible zip per function.
+ *
+ * Building has two steps with a clear seam between them:
+ *
+ *   1. selection: ferry_bundle_select() decides which project files go into
+ *      a function's bundle and under which names. The mode comes from
+ *      `package.mode` (function over service): `none` takes the project
+ *      directory, `deps` the handler's tree plus whole production packages
+ *      (Node: the node_modules graph reachable from package.json
+ *      `dependencies`, never devDependencies; Python: the packages
+ *      directory), and `trace` (a later module) follows imports. Service and
+ *      function `package.include` / `exclude` globs are applied last, so a
+ *      user can always force a file in or out.
+ *   2. writing: ferry_bundle_build() hands the sorted selection to
+ *      core/zip.c and hashes the result.
+ *
+ * Files never selected in any mode: `.ferry/`, `.git/`, `ferry.yaml` itself
+ * is kept out too (it holds no code) unless included explicitly.
+ */
+#ifndef FERRY_BUNDLE_H
+#define FERRY_BUNDLE_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "manifest.h"
+
+struct ferry_bundle_file {
+	char *name;	/* owned; path inside the bundle ('/' separated) */
+	char *source;	/* owned; absolute path of the file on disk */
+};
+
+struct ferry_bundle_files {
+	struct ferry_bundle_file *items;	/* owned; sorted by name */
+	size_t nr;
+	size_t alloc;
+};
+
+void ferry_bundle_files_release(struct ferry_bundle_files *f);
+
+/*
+ * Step 1: select the files of `fn`'s bundle. `out` must be empty; on success
+ * it is sorted bytewise by name with no duplicates.
+ */
+int ferry_bundle_select(struct ferry_bundle_files *out,
+			const struct ferry_config *cfg,
+			const struct ferry_function *fn,
+			struct ferry_error *err);
+
+struct ferry_bundle {
+	char *function;		/* owned; function name */
+	char *path;		/* owned; absolute path of the zip */
+	uint64_t files;
+	uint64_t bytes;		/* uncompressed */
+	uint64_t zipped;	/* zip size */
+	char sha256[65];	/* hex sha256 of the zip: the bundle's id */
+};
+
+void ferry_bundle_release(struct ferry_bundle *b);
+
+/*
+ * Steps 1 and 2: write `<out_dir>/<function>.zip` (out_dir NULL:
+ * "<project>/.ferry/build"). Fails with FERRY_EFAIL when the bundle is
+ * larger than the package budget.
+ */
+int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
+		       const struct ferry_function *fn, const char *out_dir,
+		       struct ferry_error *err);
+
+#endif

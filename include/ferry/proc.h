@@ -1,0 +1,50 @@
+/*
+ * proc.h - the one way libferry runs another program: an argv array, never
+ * a shell.
+ *
+ * ferry_proc_run() starts `argv[0]` (looked up in PATH when it has no '/'),
+ * feeds `stdin_data` to its standard input, collects standard output and
+ * standard error, and waits. It enforces a wall-clock timeout by killing the
+ * whole process group (SIGKILL) and an address-space limit (RLIMIT_AS) set in
+ * the child before exec.
+ */
+#ifndef FERRY_PROC_H
+#define FERRY_PROC_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "error.h"
+
+struct ferry_proc_opts {
+	const char *const *argv;	/* borrowed, NULL-terminated */
+	const char *const *envp;	/* borrowed; NULL: inherit environ */
+	const char *cwd;		/* borrowed; NULL: current directory */
+	const void *stdin_data;		/* borrowed; may be NULL */
+	size_t stdin_len;
+	unsigned timeout_ms;		/* 0: no timeout */
+	unsigned long long as_limit;	/* RLIMIT_AS in bytes; 0: none */
+	size_t output_max;		/* cap on each captured stream; 0: 64 MiB */
+};
+
+struct ferry_proc_result {
+	int exited;		/* 1 if the child exited normally */
+	int status;		/* exit status, or the signal number if !exited */
+	int timed_out;		/* 1 if ferry killed it after timeout_ms */
+	struct ferry_buf out;	/* captured stdout (owned) */
+	struct ferry_buf errout;/* captured stderr (owned) */
+};
+
+void ferry_proc_result_init(struct ferry_proc_result *r);
+void ferry_proc_result_release(struct ferry_proc_result *r);
+
+/*
+ * Run a process to completion. Returns 0 when the process was started and
+ * waited for (whatever its exit status: inspect `out`), FERRY_ENOTFOUND when
+ * the program does not exist, FERRY_EFAIL on other start-up failures.
+ * `out` must be initialised by the caller.
+ */
+int ferry_proc_run(struct ferry_proc_result *out,
+		   const struct ferry_proc_opts *opts, struct ferry_error *err);
+
+#endif
