@@ -1,0 +1,598 @@
+/*
+ * zip.c - reproducible zip archives through libarchive (the only module
+ * that includes <archive.h>): write, list, extract.
+ *
+ * Writing streams each file through one fixed buffer, in the order given,
+ * with no mtime (so libarchive's "UT" extra field carries no time), uid and
+ * gid 0 (its "ux" field is then constant), mode 0644 or 0755, deflate at
+ * level 6 and no Zip64. libarchive 3.6 derives the DOS date/time field from
+ * localtime(), so after it has finished, the DOS fields of every local and
+ * central header are overwritten with 2000-01-01 00:00:00, which makes the
+ * bytes independent of the time zone. It does not choose, sort or filter
+ * files: that is core/bundle.c.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ferry/fs.h"
+#include "ferry/log.h"
+#include "ferry/zip.h"
+
+#define CHUNK 65536
+
+/* DOS encoding of 2000-01-01 00:00:00: ((2000 - 1980) << 9) | (1 << 5) | 1. */
+#define DOS_DATE 0x2821u
+#define DOS_TIME 0x0000u
+
+#define SIG_LOCAL 0x04034b50u
+#define SIG_CENTRAL 0x02014b50u
+#define SIG_END 0x06054b50u
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+		(uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void put_dostime(unsigned char *p)
+{
+	p[0] = DOS_TIME & 0xff;
+	p[1] = DOS_TIME >> 8;
+	p[2] = DOS_DATE & 0xff;
+	p[3] = DOS_DATE >> 8;
+}
+
+static int pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	unsigned char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = pread(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const unsigned char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = pwrite(fd, p, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Overwrite the DOS date/time of every entry, walking the central directory
+ * that libarchive just wrote (no comment, no Zip64: the end record is the
+ * last 22 bytes).
+ */
+static int fix_times(int fd, const char *path, size_t expect,
+		     struct ferry_error *err)
+{
+	unsigned char end[22], local[4];
+	unsigned char *cd = NULL, *p;
+	struct stat st;
+	uint32_t cd_size, cd_off, loc;
+	size_t i, count, namelen, extralen, commentlen;
+	int rc = 0;
+
+	if (fstat(fd, &st) < 0 || st.st_size < 22 ||
+	    pread_all(fd, end, sizeof(end), st.st_size - 22) < 0 ||
+	    le32(end) != SIG_END) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "'%s' has no zip end record", path);
+		goto out;
+	}
+	count = le16(end + 10);
+	cd_size = le32(end + 12);
+	cd_off = le32(end + 16);
+	if (count != expect || (off_t)cd_off + cd_size > st.st_size - 22) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "'%s' has an unexpected central directory",
+				     path);
+		goto out;
+	}
+	cd = malloc(cd_size ? cd_size : 1);
+	if (!cd) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (pread_all(fd, cd, cd_size, cd_off) < 0) {
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot read back '%s'", path);
+		goto out;
+	}
+	for (p = cd, i = 0; i < count; i++) {
+		if ((size_t)(cd + cd_size - p) < 46 || le32(p) != SIG_CENTRAL) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "'%s' has a damaged central directory",
+					     path);
+			goto out;
+		}
+		namelen = le16(p + 28);
+		extralen = le16(p + 30);
+		commentlen = le16(p + 32);
+		loc = le32(p + 42);
+		put_dostime(p + 12);
+		if (pread_all(fd, local, 4, loc) < 0 || le32(local) != SIG_LOCAL) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "'%s' has a damaged local header",
+					     path);
+			goto out;
+		}
+		put_dostime(local);
+		if (pwrite_all(fd, local, 4, (off_t)loc + 10) < 0) {
+			rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+					       "cannot write '%s'", path);
+			goto out;
+		}
+		p += 46 + namelen + extralen + commentlen;
+		if (p > cd + cd_size) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "'%s' has a damaged central directory",
+					     path);
+			goto out;
+		}
+	}
+	if (pwrite_all(fd, cd, cd_size, cd_off) < 0)
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot write '%s'", path);
+out:
+	free(cd);
+	return rc;
+}
+
+/* A name that cannot escape the extraction directory nor look like one. */
+static int safe_name(const char *name)
+{
+	const char *s = name, *e;
+	size_t n;
+
+	if (!*name || *name == '/')
+		return 0;
+	for (;;) {
+		e = strchr(s, '/');
+		n = e ? (size_t)(e - s) : strlen(s);
+		if ((n == 2 && s[0] == '.' && s[1] == '.') || n == 0)
+			return e == NULL && n == 0 ? 1 : 0;
+		if (n == 1 && s[0] == '.')
+			return 0;
+		if (!e)
+			return 1;
+		s = e + 1;
+	}
+}
+
+static int add_entry(struct archive *a, struct archive_entry *ae,
+		     const struct ferry_zip_entry *e, unsigned char *chunk,
+		     uint64_t *bytes, struct ferry_error *err)
+{
+	struct stat st;
+	uint64_t done = 0;
+	ssize_t n;
+	int fd = -1, rc = 0;
+
+	archive_entry_clear(ae);
+	archive_entry_set_pathname_utf8(ae, e->name);
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	if (e->data) {
+		archive_entry_set_perm(ae, e->executable ? 0755 : 0644);
+		archive_entry_set_size(ae, (la_int64_t)e->data_len);
+		if (archive_write_header(a, ae) != ARCHIVE_OK ||
+		    (e->data_len && archive_write_data(a, e->data, e->data_len) !=
+		     (la_ssize_t)e->data_len)) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "cannot add '%s' to the zip: %s",
+					     e->name, archive_error_string(a));
+			goto out;
+		}
+		*bytes += e->data_len;
+		goto out;
+	}
+	fd = open(e->source, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = ferry_error_errno(err, errno == ENOENT ? FERRY_ENOTFOUND :
+				       FERRY_EFAIL, errno, "cannot open '%s'",
+				       e->source);
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot stat '%s'", e->source);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "'%s' is not a regular file", e->source);
+		goto out;
+	}
+	archive_entry_set_perm(ae, st.st_mode & 0111 ? 0755 : 0644);
+	archive_entry_set_size(ae, (la_int64_t)st.st_size);
+	if (archive_write_header(a, ae) != ARCHIVE_OK) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "cannot add '%s' to the zip: %s", e->name,
+				     archive_error_string(a));
+		goto out;
+	}
+	while ((n = read(fd, chunk, CHUNK)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+					       "cannot read '%s'", e->source);
+			goto out;
+		}
+		done += (uint64_t)n;
+		if (done > (uint64_t)st.st_size)
+			break;
+		if (archive_write_data(a, chunk, (size_t)n) != n) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "cannot add '%s' to the zip: %s",
+					     e->name, archive_error_string(a));
+			goto out;
+		}
+	}
+	if (done != (uint64_t)st.st_size) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "'%s' changed while it was being zipped",
+				     e->source);
+		goto out;
+	}
+	*bytes += done;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int sync_dir_of(const char *path)
+{
+	char *dir = ferry_strdup(path), *slash;
+	int fd, rc = -1;
+
+	if (!dir)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
+		    size_t nr, struct ferry_zip_stats *stats,
+		    struct ferry_error *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *ae = NULL;
+	unsigned char *chunk = NULL;
+	struct stat st;
+	uint64_t bytes = 0;
+	char *tmp = NULL;
+	size_t i;
+	int fd = -1, rc = 0, opened = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (!entries[i].name || !safe_name(entries[i].name) ||
+		    entries[i].name[strlen(entries[i].name) - 1] == '/')
+			return ferry_error_set(err, FERRY_EFAIL,
+					       "invalid zip entry name '%s'",
+					       entries[i].name ? entries[i].name : "");
+		if (!entries[i].data && !entries[i].source)
+			return ferry_error_set(err, FERRY_EFAIL,
+					       "zip entry '%s' has no content",
+					       entries[i].name);
+		if (i && strcmp(entries[i - 1].name, entries[i].name) >= 0)
+			return ferry_error_set(err, FERRY_EFAIL,
+					       "zip entries must be sorted and unique: "
+					       "'%s' follows '%s'", entries[i].name,
+					       entries[i - 1].name);
+	}
+	if (nr > 65535)
+		return ferry_error_set(err, FERRY_EFAIL,
+				       "too many files for one zip (%zu; at most 65535)",
+				       nr);
+	tmp = ferry_xstrfmt("%s.tmp.%ld", path, (long)getpid());
+	chunk = malloc(CHUNK);
+	a = archive_write_new();
+	ae = archive_entry_new();
+	if (!tmp || !chunk || !a || !ae) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot create '%s'", tmp);
+		goto out;
+	}
+	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "zip:compression=deflate,"
+				      "zip:compression-level=6,zip:!zip64,"
+				      "zip:hdrcharset=UTF-8") != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, CHUNK) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		rc = ferry_error_set(err, FERRY_EFAIL, "cannot start '%s': %s",
+				     path, archive_error_string(a));
+		goto out;
+	}
+	opened = 1;
+	for (i = 0; i < nr; i++) {
+		rc = add_entry(a, ae, &entries[i], chunk, &bytes, err);
+		if (rc)
+			goto out;
+	}
+	opened = 0;
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		rc = ferry_error_set(err, FERRY_EFAIL, "cannot finish '%s': %s",
+				     path, archive_error_string(a));
+		goto out;
+	}
+	rc = fix_times(fd, tmp, nr, err);
+	if (rc)
+		goto out;
+	if (fsync(fd) < 0 || fstat(fd, &st) < 0) {
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot sync '%s'", tmp);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot write '%s'", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot replace '%s'", path);
+		goto out;
+	}
+	if (sync_dir_of(path) < 0)
+		ferry_debug("zip: could not sync the directory of '%s'", path);
+	if (stats) {
+		stats->files = nr;
+		stats->bytes = bytes;
+		stats->zipped = (uint64_t)st.st_size;
+	}
+out:
+	if (a) {
+		if (opened)
+			archive_write_fail(a);
+		archive_write_free(a);
+	}
+	archive_entry_free(ae);
+	if (fd >= 0)
+		close(fd);
+	if (rc && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(chunk);
+	return rc;
+}
+
+static int open_reader(struct archive **out, const char *path,
+		       struct ferry_error *err)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	if (archive_read_support_format_zip(a) != ARCHIVE_OK ||
+	    archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
+		int code = ferry_fs_exists(path) ? FERRY_EFAIL : FERRY_ENOTFOUND;
+		int rc = ferry_error_set(err, code, "cannot open zip '%s': %s",
+					 path, archive_error_string(a));
+
+		archive_read_free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+static const char *entry_name(struct archive_entry *ae)
+{
+	const char *name = archive_entry_pathname_utf8(ae);
+
+	return name ? name : archive_entry_pathname(ae);
+}
+
+int ferry_zip_list(struct ferry_strvec *out, const char *path,
+		   struct ferry_error *err)
+{
+	struct ferry_strvec names = FERRY_STRVEC_INIT;
+	struct archive *a = NULL;
+	struct archive_entry *ae;
+	const char *name;
+	size_t i;
+	int r, rc;
+
+	rc = open_reader(&a, path, err);
+	if (rc)
+		return rc;
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		name = entry_name(ae);
+		if (!name) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "zip '%s' has an entry without a name",
+					     path);
+			goto out;
+		}
+		if (ferry_strvec_push(&names, name)) {
+			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (archive_read_data_skip(a) != ARCHIVE_OK) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "cannot read zip '%s': %s", path,
+					     archive_error_string(a));
+			goto out;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		rc = ferry_error_set(err, FERRY_EFAIL, "cannot read zip '%s': %s",
+				     path, archive_error_string(a));
+		goto out;
+	}
+	for (i = 0; i < names.nr; i++) {
+		if (ferry_strvec_push_owned(out, names.items[i])) {
+			names.items[i] = NULL;
+			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			goto out;
+		}
+		names.items[i] = NULL;
+	}
+out:
+	ferry_strvec_release(&names);
+	archive_read_free(a);
+	return rc;
+}
+
+static int extract_file(struct archive *a, struct archive_entry *ae,
+			const char *target, unsigned char *chunk,
+			struct ferry_error *err)
+{
+	mode_t mode = archive_entry_perm(ae) & 0777;
+	la_ssize_t n;
+	ssize_t w;
+	size_t off;
+	int fd, rc = 0;
+
+	if (!mode)
+		mode = 0644;
+	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return ferry_error_errno(err, FERRY_EFAIL, errno,
+					 "cannot create '%s'", target);
+	while ((n = archive_read_data(a, chunk, CHUNK)) != 0) {
+		if (n < 0) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "cannot extract '%s': %s", target,
+					     archive_error_string(a));
+			goto out;
+		}
+		for (off = 0; off < (size_t)n; off += (size_t)w) {
+			w = write(fd, chunk + off, (size_t)n - off);
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w < 0) {
+				rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+						       "cannot write '%s'", target);
+				goto out;
+			}
+		}
+	}
+	if (fchmod(fd, mode) < 0)
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot chmod '%s'", target);
+out:
+	if (close(fd) < 0 && !rc)
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot write '%s'", target);
+	return rc;
+}
+
+int ferry_zip_extract(const char *path, const char *dest,
+		      struct ferry_error *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *ae;
+	unsigned char *chunk = NULL;
+	char *target = NULL;
+	const char *name;
+	int r, rc;
+
+	rc = open_reader(&a, path, err);
+	if (rc)
+		return rc;
+	chunk = malloc(CHUNK);
+	if (!chunk) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = ferry_fs_mkdirs(dest, err);
+	if (rc)
+		goto out;
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		name = entry_name(ae);
+		if (!name || !safe_name(name)) {
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "zip '%s' has an unsafe entry name '%s'",
+					     path, name ? name : "");
+			goto out;
+		}
+		free(target);
+		target = ferry_path_join(dest, name);
+		if (!target) {
+			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			goto out;
+		}
+		switch (archive_entry_filetype(ae)) {
+		case AE_IFDIR:
+			rc = ferry_fs_mkdirs(target, err);
+			break;
+		case AE_IFREG:
+			rc = ferry_fs_mkdirs_parent(target, err);
+			if (!rc)
+				rc = extract_file(a, ae, target, chunk, err);
+			break;
+		default:
+			rc = ferry_error_set(err, FERRY_EFAIL,
+					     "zip '%s': entry '%s' is not a regular "
+					     "file or directory", path, name);
+			break;
+		}
+		if (rc)
+			goto out;
+	}
+	if (r != ARCHIVE_EOF)
+		rc = ferry_error_set(err, FERRY_EFAIL, "cannot read zip '%s': %s",
+				     path, archive_error_string(a));
+out:
+	archive_read_free(a);
+	free(target);
+	free(chunk);
+	return rc;
+}
