@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of ferry on a fresh machine: installs what is missing,
+# builds with -Werror, runs the whole suite through ctest, then builds again
+# with AddressSanitizer + UBSan and runs the suite there, then runs the
+# manifest fuzzer for a bounded time.
+#
+#   scripts/test.sh            everything
+#   FERRY_TEST_QUICK=1 scripts/test.sh   only the -Werror build and suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+scripts/setup.sh
+
+echo "== build (-Werror) and test"
+cmake -S . -B build/ci -DFERRY_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/ci -j"$jobs"
+ctest --test-dir build/ci -j"$jobs" --output-on-failure
+
+[ -n "${FERRY_TEST_QUICK:-}" ] && exit 0
+
+echo "== build with AddressSanitizer + UBSan and test"
+cmake -S . -B build/asan -DFERRY_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+	-DFERRY_SANITIZE=address,undefined >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir build/asan -j"$jobs" --output-on-failure
+
+if command -v clang >/dev/null; then
+	echo "== fuzz the manifest loader (60 s)"
+	cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DFERRY_FUZZ=ON \
+		-DFERRY_SANITIZE=address,undefined >/dev/null
+	cmake --build build/fuzz -j"$jobs" --target fuzz_manifest
+	mkdir -p build/fuzz/corpus
+	build/fuzz/tests/fuzz_manifest -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
+		build/fuzz/corpus tests/fuzz/corpus
+fi
