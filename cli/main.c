@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 
 	ferry_error_init(&err);
 	ctx.tty = isatty(STDERR_FILENO);
-	ctx.color = ctx.tty && !(nc && *nc) && !getenv("CI");
+	ctx.color = ctx.tty && !(nc && *nc);
 	signal(SIGPIPE, SIG_IGN);
 
 	pos = calloc((size_t)argc + 1, sizeof(*pos));
