@@ -131,3 +131,15 @@ bats_require_minimum_version 1.5.0
 	run bash -c "'$FERRY' help >&-"
 	[ "$status" -ne 0 ]
 }
+
+@test "every command and option in the help is documented in docs/commands.md" {
+	doc="$FERRY_SOURCE_DIR/docs/commands.md"
+	cmds=$(ferry help | sed -n '/^commands:/,/^$/p' | awk 'NF>1 {print $1}')
+	[ -n "$cmds" ]
+	for c in $cmds; do
+		grep -q "^## $c\b" "$doc" || { echo "undocumented command: $c"; return 1; }
+		for o in $(ferry help "$c" | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+			grep -q -- "$o" "$doc" || { echo "undocumented option of $c: $o"; return 1; }
+		done
+	done
+}
