@@ -1,0 +1,873 @@
+/*
+ * local.c - the `local` provider: a deployment target on this machine that
+ * needs no account. Its object store is a directory (providers.local.root,
+ * default .ferry/local in the project), one file per key, written with the
+ * crash-safe helpers of core/fs.c. publish() records a version file, the
+ * live pointer is the release engine's live.json (so activate() only checks
+ * the version exists), and invoke() unpacks the artifact once into a cache
+ * and runs the handler through an embedded runner script under the
+ * function's timeout and a memory limit.
+ *
+ * It does not build bundles, decide what changed or keep release records:
+ * core/release.c does that for every provider. It has no HTTP endpoint of
+ * its own (`ferry serve` is the gateway) and no log store: handler output
+ * is reported through ferry_log() as the invocation finishes.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "asset.h"
+#include "ferry/buf.h"
+#include "ferry/fs.h"
+#include "ferry/hash.h"
+#include "ferry/log.h"
+#include "ferry/manifest.h"
+#include "ferry/proc.h"
+#include "ferry/provider.h"
+#include "ferry/zip.h"
+
+extern const struct ferry_asset ferry_provider_assets[];
+
+#define VERSION_MAX (1u << 20)
+#define MIB (1024ull * 1024ull)
+
+struct local {
+	char *root;	/* owned; absolute store directory */
+	char *service;	/* owned */
+	char *stage;	/* owned */
+};
+
+static int oom(struct ferry_error *err)
+{
+	return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+}
+
+/* Keys are relative, '/'-separated, with no empty, "." or ".." part. */
+static int check_key(const char *key, struct ferry_error *err)
+{
+	const char *s = key;
+	size_t n;
+
+	if (!*key || *key == '/')
+		goto bad;
+	while (*s) {
+		n = strcspn(s, "/");
+		if (n == 0 || s[0] == '.')
+			goto bad;
+		s += n;
+		if (*s == '/')
+			s++;
+		else
+			break;
+	}
+	if (key[strlen(key) - 1] == '/')
+		goto bad;
+	return 0;
+bad:
+	return ferry_error_set(err, FERRY_EFAIL, "local: invalid store key '%s'",
+			       key);
+}
+
+static char *key_path(struct ferry_provider *p, const char *key)
+{
+	struct local *l = p->data;
+
+	return ferry_path_join(l->root, key);
+}
+
+static int local_open(struct ferry_provider *p, const struct ferry_config *cfg,
+		      struct ferry_error *err)
+{
+	const char *root = ferry_config_setting(cfg, "local", "root");
+	struct local *l;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return oom(err);
+	p->data = l;
+	if (!root || !*root)
+		root = ".ferry/local";
+	l->root = root[0] == '/' ? ferry_strdup(root) :
+		ferry_path_join(cfg->dir, root);
+	l->service = ferry_strdup(cfg->service);
+	l->stage = ferry_strdup(cfg->stage);
+	if (!l->root || !l->service || !l->stage)
+		return oom(err);
+	return 0;
+}
+
+static void local_close(struct ferry_provider *p)
+{
+	struct local *l = p->data;
+
+	if (!l)
+		return;
+	free(l->root);
+	free(l->service);
+	free(l->stage);
+	free(l);
+	p->data = NULL;
+}
+
+static int local_put(struct ferry_provider *p, const char *key,
+		     const struct ferry_blob *data, int if_absent,
+		     struct ferry_error *err)
+{
+	char *path = NULL;
+	int rc;
+
+	rc = check_key(key, err);
+	if (rc)
+		return rc;
+	path = key_path(p, key);
+	if (!path)
+		return oom(err);
+	rc = ferry_fs_mkdirs_parent(path, err);
+	if (rc)
+		goto out;
+	if (data->path)
+		rc = ferry_fs_copy_atomic(path, data->path, 0644, if_absent, err);
+	else
+		rc = ferry_fs_write_atomic(path, data->data, data->len, 0644,
+					   if_absent, err);
+out:
+	free(path);
+	return rc;
+}
+
+static int local_get(struct ferry_provider *p, const char *key,
+		     struct ferry_buf *out, struct ferry_error *err)
+{
+	struct ferry_error e;
+	char *path = NULL;
+	int rc;
+
+	rc = check_key(key, err);
+	if (rc)
+		return rc;
+	path = key_path(p, key);
+	if (!path)
+		return oom(err);
+	ferry_error_init(&e);
+	rc = ferry_fs_read(out, path, 0, &e);
+	if (rc == FERRY_ENOTFOUND)
+		rc = ferry_error_set(err, rc, "local: key '%s' not found", key);
+	else if (rc)
+		rc = ferry_error_set(err, rc, "local: %s", e.msg);
+	free(path);
+	return rc;
+}
+
+/* The atomic writers of core/fs.c leave "<name>.tmp.<pid>" when killed. */
+static int is_temp(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	const char *s;
+
+	while (t) {
+		for (s = t + 5; *s >= '0' && *s <= '9'; s++)
+			;
+		if (s > t + 5 && !*s)
+			return 1;
+		t = strstr(t + 1, ".tmp.");
+	}
+	return 0;
+}
+
+static int local_list(struct ferry_provider *p, const char *prefix,
+		      struct ferry_strvec *out, struct ferry_error *err)
+{
+	struct local *l = p->data;
+	struct ferry_strvec files = FERRY_STRVEC_INIT;
+	const char *slash = strrchr(prefix, '/');
+	char *dirpart = NULL, *dir = NULL, *key = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (*prefix == '/' || strstr(prefix, ".."))
+		return ferry_error_set(err, FERRY_EFAIL,
+				       "local: invalid store prefix '%s'", prefix);
+	dirpart = slash ? ferry_xstrfmt("%.*s", (int)(slash - prefix + 1),
+					prefix) : ferry_strdup("");
+	if (!dirpart) {
+		rc = oom(err);
+		goto out;
+	}
+	dir = ferry_path_join(l->root, dirpart);
+	if (!dir) {
+		rc = oom(err);
+		goto out;
+	}
+	if (!ferry_fs_is_dir(dir))
+		goto out;
+	rc = ferry_fs_walk(&files, dir, NULL, err);
+	if (rc)
+		goto out;
+	for (i = 0; i < files.nr; i++) {
+		key = ferry_xstrfmt("%s%s", dirpart, files.items[i]);
+		if (!key) {
+			rc = oom(err);
+			goto out;
+		}
+		if (!strncmp(key, prefix, strlen(prefix)) && !is_temp(key) &&
+		    !check_key(key, NULL)) {
+			if (ferry_strvec_push_owned(out, key)) {
+				key = NULL;
+				rc = oom(err);
+				goto out;
+			}
+			key = NULL;
+		}
+		free(key);
+		key = NULL;
+	}
+out:
+	free(key);
+	free(dir);
+	free(dirpart);
+	ferry_strvec_release(&files);
+	return rc;
+}
+
+static int local_del(struct ferry_provider *p, const char *key,
+		     struct ferry_error *err)
+{
+	char *path = NULL;
+	int rc;
+
+	rc = check_key(key, err);
+	if (rc)
+		return rc;
+	path = key_path(p, key);
+	if (!path)
+		return oom(err);
+	if (unlink(path) < 0 && errno != ENOENT)
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "local: cannot delete '%s'", key);
+	free(path);
+	return rc;
+}
+
+/* Store key of the version file of `fn` built from `sha256` and `config`. */
+static char *version_key(struct local *l, const char *fn, const char *sha256,
+			 const char *config_hash)
+{
+	return ferry_xstrfmt("%s/%s/versions/%s/%s-%.16s.json", l->service,
+			     l->stage, fn, sha256, config_hash);
+}
+
+static int local_publish(struct ferry_provider *p,
+			 const struct ferry_function *fn,
+			 const struct ferry_artifact *a,
+			 struct ferry_version *out, struct ferry_error *err)
+{
+	struct local *l = p->data;
+	struct ferry_blob blob = { NULL, 0, NULL };
+	json_t *doc = NULL, *env = NULL;
+	char *key = NULL, *text = NULL;
+	size_t i;
+	int rc = 0;
+
+	key = version_key(l, fn->name, a->sha256, a->config_hash);
+	if (!key) {
+		rc = oom(err);
+		goto out;
+	}
+	if (strlen(key) >= sizeof(out->id)) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "local: version key of '%s' is too long",
+				     fn->name);
+		goto out;
+	}
+	env = json_object();
+	doc = json_object();
+	if (!env || !doc) {
+		rc = oom(err);
+		goto out;
+	}
+	for (i = 0; i < fn->env.nr; i++)
+		if (json_object_set_new(env, fn->env.items[i].key,
+					json_string(fn->env.items[i].value))) {
+			rc = oom(err);
+			goto out;
+		}
+	if (json_object_set_new(doc, "function", json_string(fn->name)) ||
+	    json_object_set_new(doc, "runtime", json_string(fn->runtime)) ||
+	    json_object_set_new(doc, "handler_file",
+				json_string(fn->handler_file)) ||
+	    json_object_set_new(doc, "handler_export",
+				json_string(fn->handler_export)) ||
+	    json_object_set_new(doc, "memory", json_integer(fn->memory)) ||
+	    json_object_set_new(doc, "timeout", json_integer(fn->timeout)) ||
+	    json_object_set(doc, "env", env) ||
+	    json_object_set_new(doc, "artifact", json_string(a->key)) ||
+	    json_object_set_new(doc, "sha256", json_string(a->sha256)) ||
+	    json_object_set_new(doc, "config_hash",
+				json_string(a->config_hash))) {
+		rc = oom(err);
+		goto out;
+	}
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text) {
+		rc = oom(err);
+		goto out;
+	}
+	blob.data = text;
+	blob.len = strlen(text);
+	rc = local_put(p, key, &blob, 0, err);
+	if (rc)
+		goto out;
+	snprintf(out->id, sizeof(out->id), "%s", key);
+out:
+	free(text);
+	json_decref(doc);
+	json_decref(env);
+	free(key);
+	return rc;
+}
+
+/*
+ * Traffic follows live.json, which the release engine replaces atomically;
+ * here we only make sure the version can run, so that a rollback to a
+ * version that was deleted fails before the pointer moves.
+ */
+static int local_activate(struct ferry_provider *p,
+			  const struct ferry_function *fn,
+			  const struct ferry_version *v,
+			  struct ferry_error *err)
+{
+	char *path = NULL;
+	int rc = 0;
+
+	if (check_key(v->id, err))
+		return FERRY_EFAIL;
+	path = key_path(p, v->id);
+	if (!path)
+		return oom(err);
+	if (!ferry_fs_is_file(path))
+		rc = ferry_error_set(err, FERRY_ENOTFOUND,
+				     "local: version '%s' of function '%s' does not exist",
+				     v->id, fn->name);
+	free(path);
+	return rc;
+}
+
+static int local_remove(struct ferry_provider *p,
+			const struct ferry_function *fn,
+			struct ferry_error *err)
+{
+	struct local *l = p->data;
+	char *path = NULL;
+	int rc;
+
+	path = ferry_xstrfmt("%s/%s/%s/versions/%s", l->root, l->service,
+			     l->stage, fn->name);
+	if (!path)
+		return oom(err);
+	rc = ferry_fs_remove_tree(path, err);
+	free(path);
+	return rc;
+}
+
+/* What a version file says about how to run a function. */
+struct version_info {
+	json_t *doc;			/* owned */
+	const char *runtime;		/* borrowed from doc */
+	const char *handler_file;
+	const char *handler_export;
+	const char *artifact;
+	const char *sha256;
+	unsigned memory;
+	unsigned timeout;
+	json_t *env;			/* borrowed; object */
+};
+
+static const char *str_field(json_t *doc, const char *name)
+{
+	const char *s = json_string_value(json_object_get(doc, name));
+
+	return s && *s ? s : NULL;
+}
+
+static int load_version(struct version_info *vi, struct ferry_provider *p,
+			const struct ferry_version *v, struct ferry_error *err)
+{
+	struct ferry_buf text = FERRY_BUF_INIT;
+	json_error_t jerr;
+	json_int_t mem, tmo;
+	int rc;
+
+	memset(vi, 0, sizeof(*vi));
+	rc = local_get(p, v->id, &text, err);
+	if (rc)
+		goto out;
+	vi->doc = json_loadb(text.buf, text.len, 0, &jerr);
+	if (!vi->doc || !json_is_object(vi->doc)) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "local: version '%s' is not valid JSON",
+				     v->id);
+		goto out;
+	}
+	vi->runtime = str_field(vi->doc, "runtime");
+	vi->handler_file = str_field(vi->doc, "handler_file");
+	vi->handler_export = str_field(vi->doc, "handler_export");
+	vi->artifact = str_field(vi->doc, "artifact");
+	vi->sha256 = str_field(vi->doc, "sha256");
+	mem = json_integer_value(json_object_get(vi->doc, "memory"));
+	tmo = json_integer_value(json_object_get(vi->doc, "timeout"));
+	vi->env = json_object_get(vi->doc, "env");
+	if (!vi->runtime || !vi->handler_file || !vi->artifact ||
+	    !vi->sha256 || strlen(vi->sha256) != 64 ||
+	    strspn(vi->sha256, "0123456789abcdef") != 64 ||
+	    mem <= 0 || mem > 1 << 20 || tmo <= 0 || tmo > 86400 ||
+	    (vi->env && !json_is_object(vi->env))) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "local: version '%s' is incomplete", v->id);
+		goto out;
+	}
+	vi->memory = (unsigned)mem;
+	vi->timeout = (unsigned)tmo;
+out:
+	ferry_buf_release(&text);
+	if (rc) {
+		json_decref(vi->doc);
+		vi->doc = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Unpack the artifact into <root>/.cache/<sha256>/ once. Extraction goes to
+ * a private temporary directory renamed into place, so an invocation that
+ * is killed, or one running at the same time, never sees half a tree.
+ */
+static int unpack(char **dir_out, struct ferry_provider *p,
+		  const struct version_info *vi, struct ferry_error *err)
+{
+	struct local *l = p->data;
+	char *dir = NULL, *tmp = NULL, *zip = NULL;
+	int rc = 0;
+
+	dir = ferry_xstrfmt("%s/.cache/%s", l->root, vi->sha256);
+	tmp = ferry_xstrfmt("%s/.cache/%s.tmp.%ld", l->root, vi->sha256,
+			    (long)getpid());
+	zip = key_path(p, vi->artifact);
+	if (!dir || !tmp || !zip) {
+		rc = oom(err);
+		goto out;
+	}
+	if (ferry_fs_is_dir(dir))
+		goto out;
+	if (check_key(vi->artifact, err)) {
+		rc = FERRY_EFAIL;
+		goto out;
+	}
+	if (!ferry_fs_is_file(zip)) {
+		rc = ferry_error_set(err, FERRY_ENOTFOUND,
+				     "local: artifact '%s' is missing from the store",
+				     vi->artifact);
+		goto out;
+	}
+	rc = ferry_fs_remove_tree(tmp, err);
+	if (!rc)
+		rc = ferry_fs_mkdirs_parent(tmp, err);
+	if (!rc)
+		rc = ferry_zip_extract(zip, tmp, err);
+	if (rc)
+		goto out;
+	if (rename(tmp, dir) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY) {
+			rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+					       "local: cannot move the unpacked "
+					       "bundle into '%s'", dir);
+			goto out;
+		}
+		/* another invocation unpacked it first: use theirs */
+	}
+out:
+	if (tmp)
+		ferry_fs_remove_tree(tmp, NULL);
+	if (!rc) {
+		*dir_out = dir;
+		dir = NULL;
+	}
+	free(dir);
+	free(tmp);
+	free(zip);
+	return rc;
+}
+
+/* Write the embedded runner `name` under <root>/.runtime/ (content-named). */
+static int install_runner(char **path_out, struct ferry_provider *p,
+			  const char *name, struct ferry_error *err)
+{
+	struct local *l = p->data;
+	const struct ferry_asset *a = ferry_asset_find(ferry_provider_assets,
+						       name);
+	char hex[FERRY_SHA256_HEX];
+	char *path = NULL;
+	int rc;
+
+	if (!a)
+		return ferry_error_set(err, FERRY_EFAIL,
+				       "local: runner '%s' is not built in", name);
+	rc = ferry_sha256_mem(hex, a->data, a->len, err);
+	if (rc)
+		return rc;
+	path = ferry_xstrfmt("%s/.runtime/%.16s-%s", l->root, hex, name);
+	if (!path)
+		return oom(err);
+	if (!ferry_fs_is_file(path)) {
+		rc = ferry_fs_mkdirs_parent(path, err);
+		if (!rc) {
+			rc = ferry_fs_write_atomic(path, a->data, a->len, 0644,
+						   1, err);
+			if (rc == FERRY_EEXIST) {
+				ferry_error_clear(err);
+				rc = 0;
+			}
+		}
+	}
+	if (rc)
+		free(path);
+	else
+		*path_out = path;
+	return rc;
+}
+
+/* Major (node) or major.minor (python) version a runtime name asks for. */
+static void warn_version(const char *program, const char *runtime)
+{
+	const char *argv[] = { program, "--version", NULL };
+	struct ferry_proc_opts o = { 0 };
+	struct ferry_proc_result r;
+	const char *want, *have;
+	char got[64];
+	size_t n;
+
+	o.argv = argv;
+	o.timeout_ms = 10000;
+	ferry_proc_result_init(&r);
+	if (ferry_proc_run(&r, &o, NULL) || !r.exited || r.status)
+		goto out;
+	have = r.out.len ? r.out.buf : r.errout.buf;
+	if (!strncmp(have, "Python ", 7))
+		have += 7;
+	if (*have == 'v')
+		have++;
+	want = runtime + strcspn(runtime, "0123456789");
+	n = strlen(want);
+	snprintf(got, sizeof(got), "%.*s", (int)strcspn(have, "\r\n"), have);
+	/* same major (node: "20" vs "20.1.0"; python: "3.11" vs "3.11.7") */
+	if (strncmp(have, want, n) || (have[n] != '.' && have[n] != '\0'))
+		ferry_warn("runtime %s: running with the installed %s %s",
+			   runtime, program, got);
+out:
+	ferry_proc_result_release(&r);
+}
+
+static int env_push(struct ferry_strvec *env, const char *name,
+		    const char *value)
+{
+	return ferry_strvec_pushf(env, "%s=%s", name, value ? value : "");
+}
+
+static int build_env(struct ferry_strvec *env, struct ferry_provider *p,
+		     const struct ferry_function *fn,
+		     const struct version_info *vi)
+{
+	struct local *l = p->data;
+	const char *path = getenv("PATH");
+	const char *home = getenv("HOME");
+	struct timespec ts;
+	const char *k;
+	json_t *v;
+	long long deadline;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+		(long long)vi->timeout * 1000;
+	if (env_push(env, "PATH", path && *path ? path :
+		     "/usr/local/bin:/usr/bin:/bin") ||
+	    env_push(env, "HOME", home && *home ? home : "/tmp") ||
+	    env_push(env, "LANG", "C.UTF-8") || env_push(env, "TZ", "UTC"))
+		return FERRY_ENOMEM;
+	json_object_foreach(vi->env, k, v)
+		if (json_is_string(v) && !strchr(k, '=') &&
+		    env_push(env, k, json_string_value(v)))
+			return FERRY_ENOMEM;
+	if (env_push(env, "FERRY_FUNCTION_NAME", fn->name) ||
+	    env_push(env, "FERRY_FUNCTION_FULL_NAME", fn->full_name ?
+		     fn->full_name : fn->name) ||
+	    env_push(env, "FERRY_SERVICE", l->service) ||
+	    env_push(env, "FERRY_STAGE", l->stage) ||
+	    env_push(env, "FERRY_RUNTIME", vi->runtime) ||
+	    ferry_strvec_pushf(env, "FERRY_FUNCTION_MEMORY=%u", vi->memory) ||
+	    ferry_strvec_pushf(env, "FERRY_FUNCTION_TIMEOUT=%u", vi->timeout) ||
+	    ferry_strvec_pushf(env, "FERRY_DEADLINE_MS=%lld", deadline) ||
+	    env_push(env, "PYTHONDONTWRITEBYTECODE", "1") ||
+	    env_push(env, "PYTHONUNBUFFERED", "1"))
+		return FERRY_ENOMEM;
+	return 0;
+}
+
+/* Leave a NULL after the last item (not counted in nr), for exec. */
+static int terminate(struct ferry_strvec *v)
+{
+	if (ferry_strvec_push(v, ""))
+		return FERRY_ENOMEM;
+	free(v->items[--v->nr]);
+	v->items[v->nr] = NULL;
+	return 0;
+}
+
+/* Hand the handler's own output to the user, one log line per line. */
+static void log_lines(const struct ferry_buf *b)
+{
+	const char *s = b->buf, *nl;
+
+	while (s < b->buf + b->len) {
+		nl = memchr(s, '\n', (size_t)(b->buf + b->len - s));
+		if (!nl)
+			nl = b->buf + b->len;
+		ferry_info("%.*s", (int)(nl - s), s);
+		s = nl + 1;
+	}
+}
+
+/* The last non-empty line of a buffer (for crash messages). */
+static void last_line(const struct ferry_buf *b, const char **s, int *n)
+{
+	const char *end = b->buf + b->len, *start;
+
+	while (end > b->buf && (end[-1] == '\n' || end[-1] == '\r' ||
+				end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > b->buf && start[-1] != '\n')
+		start--;
+	*s = start;
+	*n = (int)(end - start);
+}
+
+static int handler_error(const struct ferry_function *fn,
+			 const struct ferry_proc_result *r,
+			 const struct version_info *vi,
+			 struct ferry_error *err)
+{
+	struct ferry_buf msg = FERRY_BUF_INIT;
+	json_t *doc, *stack, *line;
+	const char *type, *text, *tail;
+	size_t i;
+	int rc, n;
+
+	doc = json_loadb(r->out.buf, r->out.len, JSON_DECODE_ANY, NULL);
+	type = json_string_value(json_object_get(doc, "errorType"));
+	text = json_string_value(json_object_get(doc, "errorMessage"));
+	if (type || text) {
+		ferry_buf_addf(&msg, "%s%s%s", type ? type : "Error",
+			       text && *text ? ": " : "", text ? text : "");
+		stack = json_object_get(doc, "stackTrace");
+		json_array_foreach(stack, i, line)
+			if (json_is_string(line))
+				ferry_buf_addf(&msg, "\n    %s",
+					       json_string_value(line));
+	} else {
+		if (r->exited)
+			ferry_buf_addf(&msg, "exited with status %d", r->status);
+		else
+			ferry_buf_addf(&msg, "killed by signal %d (%s)%s",
+				       r->status, strsignal(r->status),
+				       r->status == SIGKILL ||
+				       r->status == SIGABRT ||
+				       r->status == SIGSEGV ?
+				       "; it may have run out of memory" : "");
+		last_line(&r->errout, &tail, &n);
+		if (n)
+			ferry_buf_addf(&msg, ": %.*s", n, tail);
+		ferry_buf_addf(&msg, " (memory: %u MB)", vi->memory);
+	}
+	rc = ferry_error_set(err, FERRY_EFAIL, "function '%s' failed: %s",
+			     fn->name, msg.buf);
+	json_decref(doc);
+	ferry_buf_release(&msg);
+	return rc;
+}
+
+static int local_invoke(struct ferry_provider *p,
+			const struct ferry_function *fn,
+			const struct ferry_version *v,
+			const struct ferry_buf *event,
+			struct ferry_buf *result, struct ferry_error *err)
+{
+	struct version_info vi = { 0 };
+	struct ferry_strvec argv = FERRY_STRVEC_INIT;
+	struct ferry_strvec env = FERRY_STRVEC_INIT;
+	struct ferry_proc_opts o = { 0 };
+	struct ferry_proc_result r;
+	json_t *res = NULL;
+	char *dir = NULL, *runner = NULL, *handler = NULL;
+	const char *program;
+	size_t len;
+	int rc;
+
+	ferry_proc_result_init(&r);
+	if (!v)
+		return ferry_error_set(err, FERRY_ENOTFOUND,
+				       "local: function '%s' has no version to run",
+				       fn->name);
+	rc = load_version(&vi, p, v, err);
+	if (rc)
+		goto out;
+	rc = unpack(&dir, p, &vi, err);
+	if (rc)
+		goto out;
+	handler = ferry_path_join(dir, vi.handler_file);
+	if (!handler) {
+		rc = oom(err);
+		goto out;
+	}
+	if (!ferry_fs_is_file(handler)) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "function '%s' failed: its bundle has no "
+				     "handler file '%s'", fn->name,
+				     vi.handler_file);
+		goto out;
+	}
+	if (!strncmp(vi.runtime, "nodejs", 6)) {
+		program = "node";
+		rc = install_runner(&runner, p, "runner.js", err);
+		if (rc)
+			goto out;
+		/* V8 reserves about 1 GiB of address space at start-up */
+		o.as_limit = (unsigned long long)vi.memory * MIB + 2048 * MIB;
+		if (ferry_strvec_push(&argv, "node") ||
+		    ferry_strvec_pushf(&argv, "--max-old-space-size=%u",
+				       vi.memory) ||
+		    ferry_strvec_push(&argv, runner))
+			rc = oom(err);
+	} else if (!strncmp(vi.runtime, "python", 6)) {
+		program = "python3";
+		rc = install_runner(&runner, p, "runner.py", err);
+		if (rc)
+			goto out;
+		o.as_limit = (unsigned long long)vi.memory * MIB + 64 * MIB;
+		if (ferry_strvec_push(&argv, "python3") ||
+		    ferry_strvec_push(&argv, runner))
+			rc = oom(err);
+	} else if (!strcmp(vi.runtime, "provided")) {
+		program = NULL;
+		o.as_limit = (unsigned long long)vi.memory * MIB;
+		if (ferry_strvec_push(&argv, handler))
+			rc = oom(err);
+	} else {
+		rc = ferry_error_set(err, FERRY_ECONFIG,
+				     "local: cannot run runtime '%s' of function "
+				     "'%s'; local runs nodejs*, python3.* and "
+				     "provided", vi.runtime, fn->name);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (program) {
+		if (ferry_strvec_push(&argv, handler) ||
+		    ferry_strvec_push(&argv, vi.handler_export ?
+				      vi.handler_export : "handler")) {
+			rc = oom(err);
+			goto out;
+		}
+		warn_version(program, vi.runtime);
+	}
+	if (terminate(&argv) || build_env(&env, p, fn, &vi) ||
+	    terminate(&env)) {
+		rc = oom(err);
+		goto out;
+	}
+	o.argv = (const char *const *)argv.items;
+	o.envp = (const char *const *)env.items;
+	o.cwd = dir;
+	o.stdin_data = event && event->len ? event->buf : "{}";
+	o.stdin_len = event && event->len ? event->len : 2;
+	o.timeout_ms = vi.timeout * 1000;
+	ferry_debug("local: running %s for function '%s' in %s",
+		    argv.items[0], fn->name, dir);
+	rc = ferry_proc_run(&r, &o, err);
+	if (rc == FERRY_ENOTFOUND) {
+		ferry_error_clear(err);
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "function '%s' needs '%s' (runtime %s), "
+				     "which is not installed or not in PATH",
+				     fn->name, program ? program : handler,
+				     vi.runtime);
+	}
+	if (rc)
+		goto out;
+	log_lines(&r.errout);
+	if (r.timed_out) {
+		rc = ferry_error_set(err, FERRY_ETIMEOUT,
+				     "function '%s' timed out after %u s "
+				     "(timeout: %u in ferry.yaml)", fn->name,
+				     vi.timeout, vi.timeout);
+		goto out;
+	}
+	if (!r.exited || r.status) {
+		rc = handler_error(fn, &r, &vi, err);
+		goto out;
+	}
+	len = r.out.len;
+	while (len && (r.out.buf[len - 1] == '\n' || r.out.buf[len - 1] == '\r'))
+		len--;
+	res = json_loadb(r.out.buf, len, JSON_DECODE_ANY, NULL);
+	if (!res) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "function '%s' failed: its result is not "
+				     "JSON: %.200s", fn->name, r.out.buf);
+		goto out;
+	}
+	if (ferry_buf_add(result, r.out.buf, len))
+		rc = oom(err);
+out:
+	json_decref(res);
+	json_decref(vi.doc);
+	ferry_proc_result_release(&r);
+	ferry_strvec_release(&argv);
+	ferry_strvec_release(&env);
+	free(dir);
+	free(runner);
+	free(handler);
+	return rc;
+}
+
+static int local_endpoint(struct ferry_provider *p,
+			  const struct ferry_function *fn,
+			  struct ferry_buf *url, struct ferry_error *err)
+{
+	return ferry_error_set(err, FERRY_ENOTFOUND,
+			       "function '%s' has no URL of its own on the "
+			       "local provider; run 'ferry serve' to reach its "
+			       "http events", fn->name);
+}
+
+const struct ferry_provider_ops ferry_provider_local = {
+	.name = "local",
+	.caps = FERRY_CAP_LOCAL_INVOKE,
+	.open = local_open,
+	.close = local_close,
+	.put = local_put,
+	.get = local_get,
+	.list = local_list,
+	.del = local_del,
+	.publish = local_publish,
+	.activate = local_activate,
+	.remove = local_remove,
+	.invoke = local_invoke,
+	.endpoint = local_endpoint,
+	.logs = NULL,
+};
