@@ -1,0 +1,1 @@
+module.exports = { name: "ws-util", ms: require("ms-lite") };

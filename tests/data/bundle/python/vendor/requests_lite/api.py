@@ -1,0 +1,1 @@
+def get(url): return url
