@@ -21,8 +21,63 @@
 #include <unistd.h>
 
 #include "ferry/fs.h"
+#include "ferry/lazy.h"
 #include "ferry/log.h"
 #include "ferry/zip.h"
+
+/*
+ * libarchive is loaded on first use (ferry/lazy.h) so that commands which
+ * never zip do not pay for it at start-up; every function used is listed
+ * here and called through its p_ pointer.
+ */
+#define ARCHIVE_FUNCS(X) \
+	X(archive_entry_clear) \
+	X(archive_entry_filetype) \
+	X(archive_entry_free) \
+	X(archive_entry_new) \
+	X(archive_entry_pathname) \
+	X(archive_entry_pathname_utf8) \
+	X(archive_entry_perm) \
+	X(archive_entry_set_filetype) \
+	X(archive_entry_set_gid) \
+	X(archive_entry_set_pathname_utf8) \
+	X(archive_entry_set_perm) \
+	X(archive_entry_set_size) \
+	X(archive_entry_set_uid) \
+	X(archive_error_string) \
+	X(archive_read_data) \
+	X(archive_read_data_skip) \
+	X(archive_read_free) \
+	X(archive_read_new) \
+	X(archive_read_next_header) \
+	X(archive_read_open_filename) \
+	X(archive_read_support_format_zip) \
+	X(archive_write_close) \
+	X(archive_write_data) \
+	X(archive_write_fail) \
+	X(archive_write_free) \
+	X(archive_write_header) \
+	X(archive_write_new) \
+	X(archive_write_open_fd) \
+	X(archive_write_set_bytes_in_last_block) \
+	X(archive_write_set_bytes_per_block) \
+	X(archive_write_set_format_zip) \
+	X(archive_write_set_options)
+
+#define DECLARE(f) static __typeof__(f) *p_##f;
+ARCHIVE_FUNCS(DECLARE)
+#undef DECLARE
+
+#define SYMBOL(f) { #f, (void **)&p_##f },
+static const struct ferry_lazy_sym archive_syms[] = {
+	ARCHIVE_FUNCS(SYMBOL)
+	{ NULL, NULL },
+};
+#undef SYMBOL
+
+static struct ferry_lazy_lib archive_lib = {
+	FERRY_SONAME_ARCHIVE, archive_syms, 0, NULL,
+};
 
 #define CHUNK 65536
 
@@ -200,20 +255,20 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 	ssize_t n;
 	int fd = -1, rc = 0;
 
-	archive_entry_clear(ae);
-	archive_entry_set_pathname_utf8(ae, e->name);
-	archive_entry_set_filetype(ae, AE_IFREG);
-	archive_entry_set_uid(ae, 0);
-	archive_entry_set_gid(ae, 0);
+	p_archive_entry_clear(ae);
+	p_archive_entry_set_pathname_utf8(ae, e->name);
+	p_archive_entry_set_filetype(ae, AE_IFREG);
+	p_archive_entry_set_uid(ae, 0);
+	p_archive_entry_set_gid(ae, 0);
 	if (e->data) {
-		archive_entry_set_perm(ae, e->executable ? 0755 : 0644);
-		archive_entry_set_size(ae, (la_int64_t)e->data_len);
-		if (archive_write_header(a, ae) != ARCHIVE_OK ||
-		    (e->data_len && archive_write_data(a, e->data, e->data_len) !=
+		p_archive_entry_set_perm(ae, e->executable ? 0755 : 0644);
+		p_archive_entry_set_size(ae, (la_int64_t)e->data_len);
+		if (p_archive_write_header(a, ae) != ARCHIVE_OK ||
+		    (e->data_len && p_archive_write_data(a, e->data, e->data_len) !=
 		     (la_ssize_t)e->data_len)) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "cannot add '%s' to the zip: %s",
-					     e->name, archive_error_string(a));
+					     e->name, p_archive_error_string(a));
 			goto out;
 		}
 		*bytes += e->data_len;
@@ -236,12 +291,12 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 				     "'%s' is not a regular file", e->source);
 		goto out;
 	}
-	archive_entry_set_perm(ae, st.st_mode & 0111 ? 0755 : 0644);
-	archive_entry_set_size(ae, (la_int64_t)st.st_size);
-	if (archive_write_header(a, ae) != ARCHIVE_OK) {
+	p_archive_entry_set_perm(ae, st.st_mode & 0111 ? 0755 : 0644);
+	p_archive_entry_set_size(ae, (la_int64_t)st.st_size);
+	if (p_archive_write_header(a, ae) != ARCHIVE_OK) {
 		rc = ferry_error_set(err, FERRY_EFAIL,
 				     "cannot add '%s' to the zip: %s", e->name,
-				     archive_error_string(a));
+				     p_archive_error_string(a));
 		goto out;
 	}
 	while ((n = read(fd, chunk, CHUNK)) != 0) {
@@ -255,10 +310,10 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 		done += (uint64_t)n;
 		if (done > (uint64_t)st.st_size)
 			break;
-		if (archive_write_data(a, chunk, (size_t)n) != n) {
+		if (p_archive_write_data(a, chunk, (size_t)n) != n) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "cannot add '%s' to the zip: %s",
-					     e->name, archive_error_string(a));
+					     e->name, p_archive_error_string(a));
 			goto out;
 		}
 	}
@@ -329,10 +384,12 @@ int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
 		return ferry_error_set(err, FERRY_EFAIL,
 				       "too many files for one zip (%zu; at most 65535)",
 				       nr);
+	if (ferry_lazy_load(&archive_lib, err))
+		return FERRY_EFAIL;
 	tmp = ferry_xstrfmt("%s.tmp.%ld", path, (long)getpid());
 	chunk = malloc(CHUNK);
-	a = archive_write_new();
-	ae = archive_entry_new();
+	a = p_archive_write_new();
+	ae = p_archive_entry_new();
 	if (!tmp || !chunk || !a || !ae) {
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
@@ -343,15 +400,15 @@ int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
 				       "cannot create '%s'", tmp);
 		goto out;
 	}
-	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a, "zip:compression=deflate,"
+	if (p_archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    p_archive_write_set_options(a, "zip:compression=deflate,"
 				      "zip:compression-level=6,zip:!zip64,"
 				      "zip:hdrcharset=UTF-8") != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(a, CHUNK) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    p_archive_write_set_bytes_per_block(a, CHUNK) != ARCHIVE_OK ||
+	    p_archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    p_archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		rc = ferry_error_set(err, FERRY_EFAIL, "cannot start '%s': %s",
-				     path, archive_error_string(a));
+				     path, p_archive_error_string(a));
 		goto out;
 	}
 	opened = 1;
@@ -361,9 +418,9 @@ int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
 			goto out;
 	}
 	opened = 0;
-	if (archive_write_close(a) != ARCHIVE_OK) {
+	if (p_archive_write_close(a) != ARCHIVE_OK) {
 		rc = ferry_error_set(err, FERRY_EFAIL, "cannot finish '%s': %s",
-				     path, archive_error_string(a));
+				     path, p_archive_error_string(a));
 		goto out;
 	}
 	rc = fix_times(fd, tmp, nr, err);
@@ -396,10 +453,10 @@ int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
 out:
 	if (a) {
 		if (opened)
-			archive_write_fail(a);
-		archive_write_free(a);
+			p_archive_write_fail(a);
+		p_archive_write_free(a);
 	}
-	archive_entry_free(ae);
+	p_archive_entry_free(ae);
 	if (fd >= 0)
 		close(fd);
 	if (rc && tmp)
@@ -412,17 +469,20 @@ out:
 static int open_reader(struct archive **out, const char *path,
 		       struct ferry_error *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 
+	if (ferry_lazy_load(&archive_lib, err))
+		return FERRY_EFAIL;
+	a = p_archive_read_new();
 	if (!a)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-	if (archive_read_support_format_zip(a) != ARCHIVE_OK ||
-	    archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
+	if (p_archive_read_support_format_zip(a) != ARCHIVE_OK ||
+	    p_archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
 		int code = ferry_fs_exists(path) ? FERRY_EFAIL : FERRY_ENOTFOUND;
 		int rc = ferry_error_set(err, code, "cannot open zip '%s': %s",
-					 path, archive_error_string(a));
+					 path, p_archive_error_string(a));
 
-		archive_read_free(a);
+		p_archive_read_free(a);
 		return rc;
 	}
 	*out = a;
@@ -431,9 +491,9 @@ static int open_reader(struct archive **out, const char *path,
 
 static const char *entry_name(struct archive_entry *ae)
 {
-	const char *name = archive_entry_pathname_utf8(ae);
+	const char *name = p_archive_entry_pathname_utf8(ae);
 
-	return name ? name : archive_entry_pathname(ae);
+	return name ? name : p_archive_entry_pathname(ae);
 }
 
 int ferry_zip_list(struct ferry_strvec *out, const char *path,
@@ -449,7 +509,7 @@ int ferry_zip_list(struct ferry_strvec *out, const char *path,
 	rc = open_reader(&a, path, err);
 	if (rc)
 		return rc;
-	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+	while ((r = p_archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		name = entry_name(ae);
 		if (!name) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
@@ -461,16 +521,16 @@ int ferry_zip_list(struct ferry_strvec *out, const char *path,
 			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (archive_read_data_skip(a) != ARCHIVE_OK) {
+		if (p_archive_read_data_skip(a) != ARCHIVE_OK) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "cannot read zip '%s': %s", path,
-					     archive_error_string(a));
+					     p_archive_error_string(a));
 			goto out;
 		}
 	}
 	if (r != ARCHIVE_EOF) {
 		rc = ferry_error_set(err, FERRY_EFAIL, "cannot read zip '%s': %s",
-				     path, archive_error_string(a));
+				     path, p_archive_error_string(a));
 		goto out;
 	}
 	for (i = 0; i < names.nr; i++) {
@@ -483,7 +543,7 @@ int ferry_zip_list(struct ferry_strvec *out, const char *path,
 	}
 out:
 	ferry_strvec_release(&names);
-	archive_read_free(a);
+	p_archive_read_free(a);
 	return rc;
 }
 
@@ -491,7 +551,7 @@ static int extract_file(struct archive *a, struct archive_entry *ae,
 			const char *target, unsigned char *chunk,
 			struct ferry_error *err)
 {
-	mode_t mode = archive_entry_perm(ae) & 0777;
+	mode_t mode = p_archive_entry_perm(ae) & 0777;
 	la_ssize_t n;
 	ssize_t w;
 	size_t off;
@@ -504,11 +564,11 @@ static int extract_file(struct archive *a, struct archive_entry *ae,
 	if (fd < 0)
 		return ferry_error_errno(err, FERRY_EFAIL, errno,
 					 "cannot create '%s'", target);
-	while ((n = archive_read_data(a, chunk, CHUNK)) != 0) {
+	while ((n = p_archive_read_data(a, chunk, CHUNK)) != 0) {
 		if (n < 0) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "cannot extract '%s': %s", target,
-					     archive_error_string(a));
+					     p_archive_error_string(a));
 			goto out;
 		}
 		for (off = 0; off < (size_t)n; off += (size_t)w) {
@@ -555,7 +615,7 @@ int ferry_zip_extract(const char *path, const char *dest,
 	rc = ferry_fs_mkdirs(dest, err);
 	if (rc)
 		goto out;
-	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+	while ((r = p_archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		name = entry_name(ae);
 		if (!name || !safe_name(name)) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
@@ -569,7 +629,7 @@ int ferry_zip_extract(const char *path, const char *dest,
 			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			goto out;
 		}
-		switch (archive_entry_filetype(ae)) {
+		switch (p_archive_entry_filetype(ae)) {
 		case AE_IFDIR:
 			rc = ferry_fs_mkdirs(target, err);
 			break;
@@ -589,9 +649,9 @@ int ferry_zip_extract(const char *path, const char *dest,
 	}
 	if (r != ARCHIVE_EOF)
 		rc = ferry_error_set(err, FERRY_EFAIL, "cannot read zip '%s': %s",
-				     path, archive_error_string(a));
+				     path, p_archive_error_string(a));
 out:
-	archive_read_free(a);
+	p_archive_read_free(a);
 	free(target);
 	free(chunk);
 	return rc;
