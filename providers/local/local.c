@@ -567,8 +567,9 @@ static void warn_version(const char *program, const char *runtime)
 	snprintf(got, sizeof(got), "%.*s", (int)strcspn(have, "\r\n"), have);
 	/* same major (node: "20" vs "20.1.0"; python: "3.11" vs "3.11.7") */
 	if (strncmp(have, want, n) || (have[n] != '.' && have[n] != '\0'))
-		ferry_warn("runtime %s: running with the installed %s %s",
-			   runtime, program, got);
+		ferry_warn("runtime %s asks for %s %s, but the installed %s "
+			   "is %s; running with it", runtime, program, want,
+			   program, got);
 out:
 	ferry_proc_result_release(&r);
 }
