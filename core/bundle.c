@@ -183,6 +183,26 @@ static const char *manifest_rel(const struct ferry_config *cfg)
 	return f;
 }
 
+/*
+ * When `*abs` is not lexically below the project, it may still be through
+ * symlinks ($VIRTUAL_ENV=/home/u/p/.venv with the project seen as
+ * /srv/p): then make `*abs` the project directory plus the relative part.
+ */
+static void real_below(struct plan *p, char **abs, const char **rel)
+{
+	char *rp = realpath(p->cfg->dir, NULL), *ra = realpath(*abs, NULL);
+	const char *r = rp && ra ? below(rp, ra) : NULL;
+	char *joined = r ? ferry_path_join(p->cfg->dir, r) : NULL;
+
+	if (joined) {
+		free(*abs);
+		*abs = joined;
+		*rel = below(p->cfg->dir, joined);
+	}
+	free(rp);
+	free(ra);
+}
+
 static int plan_init(struct plan *p, const struct ferry_config *cfg,
 		     const struct ferry_function *fn, struct ferry_error *err)
 {
@@ -228,6 +248,8 @@ static int plan_init(struct plan *p, const struct ferry_config *cfg,
 		if (!p->venv)
 			return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		p->venv_rel = below(cfg->dir, p->venv);
+		if (!p->venv_rel)
+			real_below(p, &p->venv, &p->venv_rel);
 	}
 	ferry_debug("bundle: '%s': mode %s, runtime %s", fn->name,
 		    p->mode == FERRY_PACK_NONE ? "none" : "deps",

@@ -1,0 +1,246 @@
+#!/usr/bin/env bats
+# ferry package: what goes into a bundle (deps and none modes, Node package
+# graph, Python packages, include/exclude), byte-reproducible zips, the
+# executable bit, the package budget and a missing dependency.
+
+load ../helper
+bats_require_minimum_version 1.5.0
+
+# The Node fixture: production, nested, scoped, symlinked workspace and
+# devDependency packages (tests/data/bundle/node).
+node_project() {
+	cp -a "$FERRY_TEST_DATA/bundle/node/." .
+}
+
+python_project() {
+	cp -a "$FERRY_TEST_DATA/bundle/python/." .
+}
+
+# Names inside a zip, one per line.
+names() {
+	unzip -Z1 "$1"
+}
+
+@test "package writes one valid zip per function and reports it" {
+	sample_project
+	run ferry package
+	assert_status 0
+	assert_output_contains "hello"
+	assert_output_contains "nightly"
+	[ -f .ferry/build/hello.zip ]
+	[ -f .ferry/build/nightly.zip ]
+	unzip -t .ferry/build/hello.zip
+	unzip -t .ferry/build/nightly.zip
+	[ "$(names .ferry/build/hello.zip)" = "$(printf 'jobs/nightly.py\nsrc/hello.js')" ]
+	mkdir x && (cd x && unzip -q ../.ferry/build/hello.zip)
+	cmp x/src/hello.js src/hello.js
+}
+
+@test "package --json prints one bundle event per function with the zip's sha256" {
+	sample_project
+	run --separate-stderr ferry --json package hello
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+	sha=$(sha256sum .ferry/build/hello.zip | cut -d' ' -f1)
+	size=$(stat -c %s .ferry/build/hello.zip)
+	assert_output_contains '"event":"bundle"'
+	assert_output_contains '"function":"hello"'
+	assert_output_contains "\"sha256\":\"$sha\""
+	assert_output_contains "\"zipped\":$size"
+	assert_output_contains '"files":2'
+	assert_output_contains "\"path\":\"$TEST_DIR/.ferry/build/hello.zip\""
+	[ ! -e .ferry/build/nightly.zip ]
+}
+
+@test "package --out writes the bundles to another directory" {
+	sample_project
+	run ferry package --out dist/zips
+	assert_status 0
+	[ -f dist/zips/hello.zip ]
+	[ ! -e .ferry/build/hello.zip ]
+	# an output directory inside the project never ends up in a bundle
+	run ferry package --out dist/zips
+	assert_status 0
+	! names dist/zips/hello.zip | grep -q '^dist/'
+}
+
+@test "bundles are byte-identical across runs, file times, time zones and paths" {
+	mkdir here && cd here
+	node_project
+	ferry package
+	first=$(sha256sum .ferry/build/users.zip | cut -d' ' -f1)
+	ferry package
+	[ "$(sha256sum .ferry/build/users.zip | cut -d' ' -f1)" = "$first" ]
+	find . -exec touch -h -d '2011-05-05 10:00' {} +
+	ferry package
+	[ "$(sha256sum .ferry/build/users.zip | cut -d' ' -f1)" = "$first" ]
+	TZ=Pacific/Kiritimati ferry package
+	[ "$(sha256sum .ferry/build/users.zip | cut -d' ' -f1)" = "$first" ]
+	mkdir -p "$TEST_DIR/elsewhere/deeper"
+	cp -a . "$TEST_DIR/elsewhere/deeper/copy"
+	rm -rf "$TEST_DIR/elsewhere/deeper/copy/.ferry"
+	(cd "$TEST_DIR/elsewhere/deeper/copy" && TZ=America/Adak ferry package)
+	[ "$(sha256sum "$TEST_DIR/elsewhere/deeper/copy/.ferry/build/users.zip" | cut -d' ' -f1)" = "$first" ]
+	# fixed header fields: the 2000-01-01 time, no varying extra fields
+	run zipinfo -v .ferry/build/users.zip
+	assert_output_contains "2000 Jan 1 00:00:00"
+	! grep -q "UT extra field modtime" <<<"$output"
+	! grep -q "2011" <<<"$output"
+}
+
+@test "deps mode ships production packages: nested, scoped, symlinked workspace, installed peer" {
+	node_project
+	run ferry package
+	assert_status 0
+	run names .ferry/build/users.zip
+	for f in src/users.js src/lib/db.js package.json \
+		node_modules/express-lite/index.js \
+		node_modules/express-lite/lib/router.js \
+		node_modules/express-lite/node_modules/cookie/index.js \
+		node_modules/cookie/index.js \
+		node_modules/debug-lite/index.js node_modules/ms-lite/index.js \
+		node_modules/@scope/x/index.js node_modules/@scope/x/lib/util.js \
+		node_modules/ws-util/index.js node_modules/peer-here/index.js; do
+		grep -qx "$f" <<<"$output" || { echo "missing $f"; return 1; }
+	done
+	# the nested cookie is the one express-lite's own node_modules holds
+	mkdir x && (cd x && unzip -q ../.ferry/build/users.zip)
+	grep -q '0.5.0' x/node_modules/express-lite/node_modules/cookie/index.js
+	grep -q '1.0.0' x/node_modules/cookie/index.js
+	# the workspace package is a real directory in the bundle
+	[ -f x/node_modules/ws-util/index.js ] && [ ! -L x/node_modules/ws-util ]
+}
+
+@test "a devDependency and what only it reaches never appear in any bundle" {
+	node_project
+	run ferry package
+	assert_status 0
+	run names .ferry/build/users.zip
+	! grep -q 'jest-lite' <<<"$output"
+	! grep -q 'dev-only-dep' <<<"$output"
+	! grep -q '\.bin/' <<<"$output"
+	! grep -q '@scope/unused' <<<"$output"
+	! grep -qx 'ferry.yaml' <<<"$output"
+	! grep -q 'package-lock' <<<"$output"
+}
+
+@test "include and exclude work at service and function level with ** and negation" {
+	node_project
+	cat > ferry.yaml <<'YAML'
+service: shop
+runtime: nodejs22
+package:
+  exclude: ["**/*.test.js", "**/README.md", "!node_modules/express-lite/README.md", "assets/"]
+  include: ["node_modules/jest-lite/package.json"]
+functions:
+  users:
+    handler: src/users.handler
+    package:
+      exclude: ["node_modules/@scope/x/lib/**"]
+      include: ["assets/raw/**"]
+  other:
+    handler: src/users.handler
+YAML
+	run ferry package
+	assert_status 0
+	run names .ferry/build/users.zip
+	! grep -q 'users.test.js' <<<"$output"
+	! grep -qx 'README.md' <<<"$output"
+	grep -qx 'node_modules/express-lite/README.md' <<<"$output"
+	! grep -qx 'assets/logo.txt' <<<"$output"
+	grep -qx 'assets/raw/big.txt' <<<"$output"
+	! grep -q '@scope/x/lib/' <<<"$output"
+	grep -qx 'node_modules/@scope/x/index.js' <<<"$output"
+	grep -qx 'node_modules/jest-lite/package.json' <<<"$output"
+	! grep -qx 'node_modules/jest-lite/index.js' <<<"$output"
+	# the function-level lists apply to their function only
+	run names .ferry/build/other.zip
+	grep -qx 'node_modules/@scope/x/lib/util.js' <<<"$output"
+	! grep -q 'assets/' <<<"$output"
+	grep -qx 'node_modules/jest-lite/package.json' <<<"$output"
+}
+
+@test "mode none takes the whole directory minus .git, .ferry and the manifest" {
+	node_project
+	mkdir -p .git && echo 'ref: refs/heads/main' > .git/HEAD
+	sed -i 's/^functions:/package:\n  mode: none\nfunctions:/' ferry.yaml
+	run ferry package
+	assert_status 0
+	run names .ferry/build/users.zip
+	grep -qx 'node_modules/jest-lite/index.js' <<<"$output"
+	grep -qx 'node_modules/dev-only-dep/index.js' <<<"$output"
+	grep -qx 'node_modules/.bin/jest' <<<"$output"
+	! grep -q '^\.git/' <<<"$output"
+	! grep -q '^\.ferry/' <<<"$output"
+	! grep -qx 'ferry.yaml' <<<"$output"
+}
+
+@test "python packages land at the bundle root without __pycache__ or .pyc" {
+	python_project
+	run ferry package
+	assert_status 0
+	run names .ferry/build/nightly.zip
+	grep -qx 'requests_lite/__init__.py' <<<"$output"
+	grep -qx 'requests_lite/api.py' <<<"$output"
+	grep -qx 'six_lite.py' <<<"$output"
+	grep -qx 'jobs/nightly.py' <<<"$output"
+	! grep -q '^vendor/' <<<"$output"
+	! grep -q '__pycache__' <<<"$output"
+	! grep -q '\.pyc$' <<<"$output"
+}
+
+@test "python packages come from an active virtualenv when python.packages is unset" {
+	mkdir -p jobs venv/lib/python3.12/site-packages/fastlib/__pycache__
+	printf 'def run(e, c):\n    return 1\n' > jobs/nightly.py
+	echo 'X = 1' > venv/lib/python3.12/site-packages/fastlib/__init__.py
+	echo 'junk' > venv/lib/python3.12/site-packages/fastlib/__pycache__/x.pyc
+	cat > ferry.yaml <<'YAML'
+service: jobs
+runtime: python3.12
+functions:
+  nightly:
+    handler: jobs/nightly.run
+YAML
+	VIRTUAL_ENV="$TEST_DIR/venv" run ferry package
+	assert_status 0
+	run names .ferry/build/nightly.zip
+	grep -qx 'fastlib/__init__.py' <<<"$output"
+	! grep -q '^venv/' <<<"$output"
+	! grep -q '__pycache__' <<<"$output"
+}
+
+@test "the executable bit survives packaging" {
+	node_project
+	run ferry package
+	assert_status 0
+	run zipinfo .ferry/build/users.zip bin/tool.sh
+	assert_output_contains "-rwxr-xr-x"
+	run zipinfo .ferry/build/users.zip src/users.js
+	assert_output_contains "-rw-r--r--"
+	mkdir x && (cd x && unzip -q ../.ferry/build/users.zip)
+	[ -x x/bin/tool.sh ]
+	[ ! -x x/src/users.js ]
+}
+
+@test "a bundle over the package budget fails and names its largest contributors" {
+	node_project
+	head -c 1500000 /dev/urandom > node_modules/express-lite/big.bin
+	head -c 300000 /dev/urandom > src/blob.bin
+	sed -i 's/^functions:/package:\n  budget: 1MB\nfunctions:/' ferry.yaml
+	run ferry package
+	assert_status 1
+	assert_output_contains "ferry: bundle of 'users' is 1."
+	assert_output_contains "MB, over the package budget of 1 MB; largest contributors: express-lite 1.4 MB, src 29"
+	[ ! -e .ferry/build/users.zip ]
+	sed -i 's/budget: 1MB/budget: 5MB/' ferry.yaml
+	run ferry package
+	assert_status 0
+}
+
+@test "a production dependency missing from node_modules is an error" {
+	node_project
+	rm -rf node_modules/ms-lite
+	run ferry package
+	assert_status 1
+	assert_output_contains "ferry: package 'ms-lite' (a dependency of 'ws-util') is not installed in node_modules; run npm install"
+}
