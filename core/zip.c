@@ -54,7 +54,6 @@
 	X(archive_read_support_format_zip) \
 	X(archive_write_close) \
 	X(archive_write_data) \
-	X(archive_write_fail) \
 	X(archive_write_free) \
 	X(archive_write_header) \
 	X(archive_write_new) \
@@ -452,8 +451,11 @@ int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
 	}
 out:
 	if (a) {
+		/* Not archive_write_fail(): libarchive 3.6 then skips the
+		 * close that frees the fd writer and its block buffer. The
+		 * half-written temp file is removed below anyway. */
 		if (opened)
-			p_archive_write_fail(a);
+			p_archive_write_close(a);
 		p_archive_write_free(a);
 	}
 	p_archive_entry_free(ae);
