@@ -561,6 +561,132 @@ done:
 	return rc;
 }
 
+/*
+ * Functions of one service often select the very same files (`deps` mode
+ * ships the same packages to each). Within one process, a bundle whose
+ * selection matches an earlier one - same names, sources, sizes, modes and
+ * modification times - is copied from that zip instead of being compressed
+ * again; the bytes are the same either way.
+ */
+struct memo {
+	char key[FERRY_SHA256_HEX];
+	char *path;	/* owned; the zip written for this selection */
+	struct ferry_zip_stats stats;
+	char sha256[FERRY_SHA256_HEX];
+};
+
+#define MEMO_MAX 32
+static struct memo memo[MEMO_MAX];
+static size_t memo_nr;
+
+static int selection_key(char key[FERRY_SHA256_HEX],
+			 const struct ferry_zip_entry *e, size_t n,
+			 struct ferry_error *err)
+{
+	struct ferry_sha256 h = { NULL };
+	struct stat st;
+	char line[128];
+	size_t i;
+	int rc, len;
+
+	rc = ferry_sha256_begin(&h, err);
+	for (i = 0; !rc && i < n; i++) {
+		if (stat(e[i].source, &st) < 0) {
+			rc = ferry_error_errno(err, errno == ENOENT ?
+					       FERRY_ENOTFOUND : FERRY_EFAIL,
+					       errno, "cannot stat '%s'",
+					       e[i].source);
+			break;
+		}
+		len = snprintf(line, sizeof(line), "%llu %o %lld.%09ld\n",
+			       (unsigned long long)st.st_size,
+			       (unsigned)st.st_mode, (long long)st.st_mtim.tv_sec,
+			       (long)st.st_mtim.tv_nsec);
+		rc = ferry_sha256_update(&h, e[i].name, strlen(e[i].name) + 1, err);
+		if (!rc)
+			rc = ferry_sha256_update(&h, e[i].source,
+						 strlen(e[i].source) + 1, err);
+		if (!rc)
+			rc = ferry_sha256_update(&h, line, (size_t)len, err);
+	}
+	if (!rc)
+		return ferry_sha256_end(&h, key, err);
+	ferry_sha256_abort(&h);
+	return rc;
+}
+
+/* 1: `zip` is now a copy of an earlier identical bundle; 0: build it. */
+static int memo_reuse(const char *key, const char *zip,
+		      struct ferry_zip_stats *stats, char hex[FERRY_SHA256_HEX],
+		      const char *fn, struct ferry_error *err)
+{
+	char now[FERRY_SHA256_HEX];
+	struct stat st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < memo_nr; i++) {
+		if (strcmp(memo[i].key, key))
+			continue;
+		/* the earlier zip must still be exactly what was written */
+		if (stat(memo[i].path, &st) < 0 ||
+		    (uint64_t)st.st_size != memo[i].stats.zipped ||
+		    ferry_sha256_file(now, memo[i].path, NULL) ||
+		    strcmp(now, memo[i].sha256))
+			return 0;
+		if (strcmp(memo[i].path, zip)) {
+			rc = ferry_fs_copy_atomic(zip, memo[i].path, 0644, 0, err);
+			if (rc)
+				return rc;
+		}
+		*stats = memo[i].stats;
+		memcpy(hex, memo[i].sha256, FERRY_SHA256_HEX);
+		ferry_debug("bundle: '%s' selects the same files as '%s'; copied",
+			    fn, memo[i].path);
+		return 1;
+	}
+	return 0;
+}
+
+static void memo_add(const char *key, const char *zip,
+		     const struct ferry_zip_stats *stats, const char *hex)
+{
+	struct memo *m;
+	char *path = ferry_strdup(zip);
+	size_t i;
+
+	if (!path)
+		return;	/* only an optimisation */
+	/* an older selection written to the same path is gone */
+	for (i = 0; i < memo_nr; ) {
+		if (!strcmp(memo[i].path, zip) && strcmp(memo[i].key, key)) {
+			free(memo[i].path);
+			memmove(memo + i, memo + i + 1,
+				(memo_nr - i - 1) * sizeof(*memo));
+			memo_nr--;
+			continue;
+		}
+		i++;
+	}
+	for (i = 0; i < memo_nr; i++)
+		if (!strcmp(memo[i].key, key))
+			break;
+	if (i == memo_nr && memo_nr == MEMO_MAX) {
+		free(memo[0].path);
+		memmove(memo, memo + 1, (MEMO_MAX - 1) * sizeof(*memo));
+		i = --memo_nr;
+	}
+	m = &memo[i];
+	if (i == memo_nr)
+		memo_nr++;
+	else
+		free(m->path);
+	memcpy(m->key, key, FERRY_SHA256_HEX);
+	m->path = path;
+	m->stats = *stats;
+	memcpy(m->sha256, hex, FERRY_SHA256_HEX);
+}
+
 int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 		       const struct ferry_function *fn, const char *out_dir,
 		       struct ferry_error *err)
@@ -568,10 +694,10 @@ int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 	struct ferry_bundle_files files = { NULL, 0, 0 };
 	struct ferry_zip_entry *entries = NULL;
 	struct ferry_zip_stats stats;
-	char hex[FERRY_SHA256_HEX];
+	char hex[FERRY_SHA256_HEX], key[FERRY_SHA256_HEX];
 	char *dir = NULL, *zip = NULL, *fnname = NULL;
 	size_t i, n = 0;
-	int rc;
+	int rc, reused;
 
 	if (!cfg || !fn || !cfg->dir)
 		return ferry_error_set(err, FERRY_EFAIL,
@@ -606,17 +732,27 @@ int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 	rc = ferry_fs_mkdirs(dir, err);
 	if (rc)
 		goto out;
-	rc = ferry_zip_write(zip, entries, n, &stats, err);
+	rc = selection_key(key, entries, n, err);
 	if (rc)
 		goto out;
+	reused = memo_reuse(key, zip, &stats, hex, fn->name, err);
+	if (reused < 0) {
+		rc = reused;
+		goto out;
+	}
+	if (!reused) {
+		rc = ferry_zip_write(zip, entries, n, &stats, err);
+		if (!rc)
+			rc = ferry_sha256_file(hex, zip, err);
+		if (rc)
+			goto out;
+	}
 	if (fn->package.budget && stats.zipped > fn->package.budget) {
 		rc = budget_error(fn, &files, stats.zipped, err);
 		unlink(zip);
 		goto out;
 	}
-	rc = ferry_sha256_file(hex, zip, err);
-	if (rc)
-		goto out;
+	memo_add(key, zip, &stats, hex);
 	ferry_debug("bundle: '%s': %llu files, %llu bytes, %llu zipped, sha256 %s",
 		    fn->name, (unsigned long long)stats.files,
 		    (unsigned long long)stats.bytes,

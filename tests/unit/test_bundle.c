@@ -18,6 +18,7 @@
 #include "ferry/bundle.h"
 #include "ferry/fs.h"
 #include "ferry/hash.h"
+#include "ferry/log.h"
 #include "ferry/zip.h"
 
 static char tmpdir[256];
@@ -648,6 +649,97 @@ static void test_budget(void **state)
 	fx_release(&f);
 }
 
+static int copied_logs;
+
+static void count_copies(enum ferry_log_level level, const char *msg,
+			 void *data)
+{
+	(void)level;
+	(void)data;
+	if (strstr(msg, "selects the same files as"))
+		copied_logs++;
+}
+
+/*
+ * Two functions with the same selection share the compression work: the
+ * second zip is a copy with the same bytes. A changed file is never served
+ * from that copy.
+ */
+static void test_same_selection_is_copied_not_stale(void **state)
+{
+	struct ferry_bundle a, b, c;
+	struct ferry_buf za = FERRY_BUF_INIT, zb = FERRY_BUF_INIT;
+	struct ferry_error err;
+	struct fixture f;
+	char *proj = tpath("memo"), *src;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	put(proj, "index.js", "exports.handler = 1;\n");
+	put(proj, "lib.js", "module.exports = 1;\n");
+	fx_init(&f, proj, "nodejs22", "index.js");
+	ferry_log_set(count_copies, NULL);
+	copied_logs = 0;
+	ferry_error_init(&err);
+	assert_int_equal(ferry_bundle_build(&a, &f.cfg, &f.fn, NULL, &err), 0);
+	free(f.fn.name);
+	f.fn.name = ferry_strdup("orders");
+	assert_int_equal(ferry_bundle_build(&b, &f.cfg, &f.fn, NULL, &err), 0);
+	assert_int_equal(copied_logs, 1);
+	assert_string_not_equal(a.path, b.path);
+	assert_string_equal(a.sha256, b.sha256);
+	assert_int_equal(a.zipped, b.zipped);
+	assert_int_equal(ferry_fs_read(&za, a.path, 0, NULL), 0);
+	assert_int_equal(ferry_fs_read(&zb, b.path, 0, NULL), 0);
+	assert_int_equal(za.len, zb.len);
+	assert_memory_equal(za.buf, zb.buf, za.len);
+	/* a changed file gives a new zip, not the earlier copy */
+	put(proj, "lib.js", "module.exports = 2222;\n");
+	free(f.fn.name);
+	f.fn.name = ferry_strdup("third");
+	assert_int_equal(ferry_bundle_build(&c, &f.cfg, &f.fn, NULL, &err), 0);
+	assert_int_equal(copied_logs, 1);
+	assert_string_not_equal(c.sha256, a.sha256);
+	src = ferry_path_join(proj, ".ferry/build/third.zip");
+	{
+		char hex[FERRY_SHA256_HEX];
+
+		assert_int_equal(ferry_sha256_file(hex, src, &err), 0);
+		assert_string_equal(hex, c.sha256);
+	}
+	/* an earlier zip changed behind ferry's back is not copied either */
+	ferry_bundle_release(&b);
+	memset(za.buf, 'x', za.len);
+	assert_int_equal(ferry_fs_write_atomic(a.path, za.buf, za.len, 0644, 0,
+					       NULL), 0);
+	put(proj, "lib.js", "module.exports = 1;\n");
+	free(f.fn.name);
+	f.fn.name = ferry_strdup("fourth");
+	/* same content as the first build but a new mtime: rebuilt, and a
+	 * tampered copy of an identical key is refused the same way */
+	assert_int_equal(ferry_bundle_build(&b, &f.cfg, &f.fn, NULL, &err), 0);
+	assert_int_equal(copied_logs, 1);
+	assert_string_equal(b.sha256, a.sha256);
+	free(f.fn.name);
+	f.fn.name = ferry_strdup("fifth");
+	assert_int_equal(ferry_fs_write_atomic(b.path, za.buf, za.len, 0644, 0,
+					       NULL), 0);
+	ferry_bundle_release(&c);
+	assert_int_equal(ferry_bundle_build(&c, &f.cfg, &f.fn, NULL, &err), 0);
+	assert_int_equal(copied_logs, 1);
+	assert_string_equal(c.sha256, a.sha256);
+	ferry_log_set(NULL, NULL);
+	free(src);
+	ferry_buf_release(&za);
+	ferry_buf_release(&zb);
+	ferry_bundle_release(&a);
+	ferry_bundle_release(&b);
+	ferry_bundle_release(&c);
+	fx_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_build_skips_its_output_dir),
 		cmocka_unit_test(test_build_default_out_dir),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_same_selection_is_copied_not_stale),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
