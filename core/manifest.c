@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,62 +43,109 @@ enum ntype { N_SCALAR, N_SEQ, N_MAP };
 enum stype { S_AUTO, S_STR, S_INT, S_FLOAT, S_BOOL, S_NULL };
 
 struct node {
+	/* fields of every node (scalars are allocated only this far) */
 	enum ntype type;
+	enum stype stype;	/* scalars */
+	int complete;		/* 0 while its children are being parsed */
 	int line, col;		/* 1-based */
-	/* scalar */
-	char *text;		/* owned, NUL-terminated (may hold NULs) */
+	unsigned depth;		/* nesting levels below and including */
+	uint64_t cost;		/* nodes after alias expansion */
+	char *text;		/* scalars; in the tree's blocks, NUL-ended */
 	size_t len;
-	enum stype stype;
-	/* sequence items, or map values with their keys */
+	/* containers only: sequence items, or map values and their keys */
+	size_t nr, alloc;
 	struct node **items;	/* owned array, borrowed nodes */
 	struct node **keys;	/* owned array, borrowed nodes */
-	size_t nr, alloc;
 	uint32_t *index;	/* owned; hash index of keys of big maps */
 	size_t index_alloc;
-	uint64_t cost;		/* nodes after alias expansion */
-	unsigned depth;		/* nesting levels below and including */
-	int complete;		/* 0 while its children are being parsed */
 	json_t *json;		/* owned; memoised conversion */
-	struct node *all_next;	/* every node of a tree, for freeing */
+	struct node *all_next;	/* containers of a tree, for freeing */
+};
+
+/* Nodes and scalar texts live in big blocks, freed at once. */
+struct block {
+	struct block *next;
+	size_t used, size;
+	max_align_t data[];
 };
 
 struct tree {
-	struct node *all;	/* owned list */
+	struct node *all;	/* borrowed list of containers (in blocks) */
 	const char *name;	/* borrowed; file name for messages */
+	struct block *blocks;	/* owned */
 };
+
+#define BLOCK_SIZE (256u << 10)
+
+static void *tree_alloc(struct tree *t, size_t size)
+{
+	struct block *b = t->blocks;
+	size_t need = (size + sizeof(max_align_t) - 1) &
+		      ~(sizeof(max_align_t) - 1);
+	void *p;
+
+	if (!b || b->size - b->used < need) {
+		size_t bs = need > BLOCK_SIZE ? need : BLOCK_SIZE;
+
+		b = malloc(sizeof(*b) + bs);
+		if (!b)
+			return NULL;
+		b->size = bs;
+		b->used = 0;
+		/* a big allocation gets its own block behind the current */
+		if (need > BLOCK_SIZE && t->blocks) {
+			b->next = t->blocks->next;
+			t->blocks->next = b;
+		} else {
+			b->next = t->blocks;
+			t->blocks = b;
+		}
+	}
+	p = (char *)b->data + b->used;
+	b->used += need;
+	return p;
+}
 
 static struct node *node_new(struct tree *t, enum ntype type, int line,
 			     int col)
 {
-	struct node *n = calloc(1, sizeof(*n));
+	size_t size = type == N_SCALAR ? offsetof(struct node, nr) :
+		      sizeof(struct node);
+	struct node *n = tree_alloc(t, size);
 
 	if (!n)
 		return NULL;
+	memset(n, 0, size);
 	n->type = type;
 	n->line = line;
 	n->col = col;
 	n->cost = 1;
 	n->depth = 1;
 	n->complete = type == N_SCALAR;
-	n->all_next = t->all;
-	t->all = n;
+	if (type != N_SCALAR) {
+		n->all_next = t->all;
+		t->all = n;
+	}
 	return n;
 }
 
 static void tree_release(struct tree *t)
 {
-	struct node *n, *next;
+	struct block *b, *bn;
+	struct node *n;
 
-	for (n = t->all; n; n = next) {
-		next = n->all_next;
-		free(n->text);
+	for (n = t->all; n; n = n->all_next) {
 		free(n->items);
 		free(n->keys);
 		free(n->index);
 		json_decref(n->json);
-		free(n);
 	}
 	t->all = NULL;
+	for (b = t->blocks; b; b = bn) {
+		bn = b->next;
+		free(b);
+	}
+	t->blocks = NULL;
 }
 
 static uint32_t str_hash(const char *s, size_t len)
@@ -629,7 +677,7 @@ static int on_event(struct parser *p, yaml_event_t *ev,
 			return nomem(err);
 		n->stype = st;
 		n->len = ev->data.scalar.length;
-		n->text = malloc(n->len + 1);
+		n->text = tree_alloc(p->t, n->len + 1);
 		if (!n->text)
 			return nomem(err);
 		memcpy(n->text, ev->data.scalar.value, n->len);
@@ -942,7 +990,9 @@ static int scalar_json(struct conv *c, const struct node *n, int as_text,
 		*out = json_real(dv);
 		break;
 	default:
-		*out = json_stringn(n->text, n->len);
+		/* bytes checked as UTF-8 before parsing, and libyaml refuses
+		 * escapes of invalid code points: no second check needed */
+		*out = json_stringn_nocheck(n->text, n->len);
 		if (!*out)
 			return cerr(err, c->name, n->line, n->col, "text "
 				    "'%s' is not valid UTF-8 (check its "
@@ -974,7 +1024,7 @@ static int to_json(struct conv *c, struct node *n, int as_text,
 	size_t i;
 	int rc = 0;
 
-	if (!as_text && n->json) {
+	if (!as_text && n->type != N_SCALAR && n->json) {
 		*out = json_incref(n->json);
 		return 0;
 	}
@@ -991,7 +1041,7 @@ static int to_json(struct conv *c, struct node *n, int as_text,
 			if (rc)
 				goto fail;
 			if (n->type == N_MAP)
-				rc = json_object_setn_new(res,
+				rc = json_object_setn_new_nocheck(res,
 					n->keys[i]->text, n->keys[i]->len,
 					child);
 			else
@@ -1002,7 +1052,7 @@ static int to_json(struct conv *c, struct node *n, int as_text,
 			}
 		}
 	}
-	if (!as_text)
+	if (!as_text && n->type != N_SCALAR)
 		n->json = json_incref(res);
 	*out = res;
 	return 0;
@@ -1015,7 +1065,7 @@ fail:
 static int vars_parse_yaml(void *data, const char *name, const char *bytes,
 			   size_t len, json_t **out, struct ferry_error *err)
 {
-	struct tree t = { NULL, name };
+	struct tree t = { NULL, name, NULL };
 	struct conv c;
 	struct node *root = NULL;
 	int rc;
@@ -1042,6 +1092,9 @@ static const char *const top_keys[] = {
 };
 #define TOP_KEYS_LIST "service, provider, runtime, memory, timeout, env, " \
 	"python, package, functions, custom, stages, providers"
+
+#define STAGE_KEYS_LIST "provider, runtime, memory, timeout, env, python, " \
+	"package, functions, custom, providers"
 
 static const char *const fn_keys[] = {
 	"handler", "runtime", "memory", "timeout", "env", "events",
@@ -1403,8 +1456,13 @@ static int parse_budget(struct loader *L, json_t *v, const struct node *at,
 		}
 	}
 bad:
-	return lerr(L, at, "invalid package budget %s; write bytes or a size "
-		    "such as 512KB, 10MB or 1GB", describe(b, sizeof(b), v));
+	if (json_is_string(v))
+		return lerr(L, at, "package budget '%s' is not a size; write "
+			    "bytes or a size such as 512KB, 10MB or 1GB",
+			    show(b, sizeof(b), json_string_value(v),
+				 json_string_length(v)));
+	return type_error(L, at, "the package budget", v, "bytes or a size "
+			  "such as 512KB, 10MB or 1GB");
 }
 
 static int parse_globs(struct loader *L, json_t *v, const struct node *at,
@@ -2068,7 +2126,7 @@ static int build_function(struct loader *L, struct ferry_config *cfg,
 		return type_error(L, sh, in, fv, "a map of settings with at "
 				  "least 'handler'");
 	}
-	snprintf(in, sizeof(in), " in function '%s'", name);
+	snprintf(in, sizeof(in), " of function '%s'", name);
 	rc = check_keys(L, fv, sh, fn_keys, FN_KEYS_LIST, in);
 	if (rc)
 		return rc;
@@ -2251,12 +2309,17 @@ static int check_top_keys(struct loader *L, const struct node *m,
 		}
 		sug = ferry_suggest(k->text, top_keys);
 		show(b, sizeof(b), k->text, k->len);
-		if (sug)
+		if (stage)
 			return lerr(L, k, "unknown key '%s'%s; allowed: "
+				    STAGE_KEYS_LIST "%s%s%s", b, in,
+				    sug ? " (did you mean '" : "",
+				    sug ? sug : "", sug ? "'?)" : "");
+		if (sug)
+			return lerr(L, k, "unknown key '%s'; allowed: "
 				    TOP_KEYS_LIST " (did you mean '%s'?)", b,
-				    stage ? in : "", sug);
-		return lerr(L, k, "unknown key '%s'%s; allowed: "
-			    TOP_KEYS_LIST, b, stage ? in : "");
+				    sug);
+		return lerr(L, k, "unknown key '%s'; allowed: " TOP_KEYS_LIST,
+			    b);
 	}
 	return 0;
 }
@@ -2371,12 +2434,19 @@ static int select_stage(struct loader *L, const struct node *root,
 		struct ferry_buf list = FERRY_BUF_INIT;
 		const char *sug;
 
-		for (i = 0; i < names.nr; i++)
+		const char **cand = calloc(names.nr + 1, sizeof(*cand));
+
+		if (!cand) {
+			ferry_strvec_release(&names);
+			return nomem(L->err);
+		}
+		for (i = 0; i < names.nr; i++) {
 			ferry_buf_addf(&list, "%s%s", i ? ", " : "",
 				       names.items[i]);
-		ferry_strvec_push(&names, NULL);
-		names.nr--;
-		sug = ferry_suggest(stage, (const char *const *)names.items);
+			cand[i] = names.items[i];
+		}
+		sug = ferry_suggest(stage, cand);
+		free(cand);
 		show(b, sizeof(b), stage, strlen(stage));
 		if (sug)
 			rc = lerr(L, sk, "unknown stage '%s'%s%s%s; stages "
@@ -2787,8 +2857,8 @@ static int build_config(struct loader *L, struct ferry_config *cfg,
 		pkg = json_object();
 		if (!pkg)
 			return nomem(L->err);
-		rc = parse_package(L, v, sh_child(top, "package"), "", &cfg->package,
-				   pkg);
+		rc = parse_package(L, v, sh_child(top, "package"),
+				   " of 'package'", &cfg->package, pkg);
 		if (rc)
 			goto out;
 	}
@@ -2865,7 +2935,7 @@ int ferry_manifest_load_mem(struct ferry_config **out, const char *data,
 			    const struct ferry_load_opts *opts,
 			    struct ferry_error *err)
 {
-	struct tree t = { NULL, NULL };
+	struct tree t = { NULL, NULL, NULL };
 	struct node *root = NULL, *top = NULL, *over = NULL;
 	struct ferry_config *cfg = NULL;
 	struct ferry_vars vars;
