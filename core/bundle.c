@@ -87,16 +87,16 @@ int ferry_select_add(struct ferry_bundle_files *files, const char *name,
 
 /* What one selection needs to know besides the configuration. */
 struct plan {
-	const struct ferry_config *cfg;		/* borrowed */
-	const struct ferry_function *fn;	/* borrowed */
-	enum ferry_pack_mode mode;		/* FERRY_PACK_DEPS or _NONE */
-	const struct ferry_strvec *include;	/* borrowed */
-	const struct ferry_strvec *exclude;	/* borrowed */
-	const char *manifest;	/* borrowed; manifest path inside the project */
-	char *pydir;		/* owned; absolute packages directory or NULL */
-	const char *pydir_rel;	/* borrowed from pydir; inside the project */
-	char *venv;		/* owned; absolute $VIRTUAL_ENV or NULL */
-	const char *venv_rel;	/* borrowed from venv; inside the project */
+	const struct ferry_config *cfg;	    /* borrowed */
+	const struct ferry_function *fn;    /* borrowed */
+	enum ferry_pack_mode mode;	    /* FERRY_PACK_DEPS or _NONE */
+	const struct ferry_strvec *include; /* borrowed */
+	const struct ferry_strvec *exclude; /* borrowed */
+	const char *manifest;  /* borrowed; manifest path inside the project */
+	char *pydir;	       /* owned; absolute packages directory or NULL */
+	const char *pydir_rel; /* borrowed from pydir; inside the project */
+	char *venv;	       /* owned; absolute $VIRTUAL_ENV or NULL */
+	const char *venv_rel;  /* borrowed from venv; inside the project */
 };
 
 /* The part of `abs` below `dir`, or NULL when `abs` is not below it. */
@@ -130,8 +130,8 @@ static int has_component(const char *rel, const char *name, int prefix)
 	for (;;) {
 		e = strchr(s, '/');
 		len = e ? (size_t)(e - s) : strlen(s);
-		if (prefix ? len >= n && !strncmp(s, name, n) :
-		    len == n && !strncmp(s, name, n))
+		if (prefix ? len >= n && !strncmp(s, name, n)
+			   : len == n && !strncmp(s, name, n))
 			return 1;
 		if (!e)
 			return 0;
@@ -142,18 +142,18 @@ static int has_component(const char *rel, const char *name, int prefix)
 static int never_selected(const struct plan *p, const char *rel)
 {
 	return has_component(rel, ".git", 0) ||
-		has_component(rel, ".ferry", 0) ||
-		has_component(rel, ".ferry-build", 1) ||
-		(p->manifest && !strcmp(rel, p->manifest));
+	       has_component(rel, ".ferry", 0) ||
+	       has_component(rel, ".ferry-build", 1) ||
+	       (p->manifest && !strcmp(rel, p->manifest));
 }
 
 /* Files `deps` mode leaves to the selectors (or out altogether). */
 static int deps_dropped(const struct plan *p, const char *rel)
 {
 	return has_component(rel, "node_modules", 0) ||
-		has_component(rel, "__pycache__", 0) ||
-		ferry_select_is_pyc(rel) || under(rel, p->pydir_rel) ||
-		under(rel, p->venv_rel);
+	       has_component(rel, "__pycache__", 0) ||
+	       ferry_select_is_pyc(rel) || under(rel, p->pydir_rel) ||
+	       under(rel, p->venv_rel);
 }
 
 /* 1 if some include pattern mentions `word`, so its tree must be walked. */
@@ -221,7 +221,8 @@ static int plan_init(struct plan *p, const struct ferry_config *cfg,
 		break;
 	case FERRY_PACK_TRACE:
 		ferry_debug("bundle: '%s': mode 'trace' packs as 'deps' (whole "
-			    "production packages)", fn->name);
+			    "production packages)",
+			    fn->name);
 		p->mode = FERRY_PACK_DEPS;
 		break;
 	default:
@@ -239,14 +240,16 @@ static int plan_init(struct plan *p, const struct ferry_config *cfg,
 		p->pydir = joined ? ferry_path_absolute(joined) : NULL;
 		free(joined);
 		if (!p->pydir)
-			return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			return ferry_error_set(err, FERRY_ENOMEM,
+					       "out of memory");
 	}
 	if (p->pydir)
 		p->pydir_rel = below(cfg->dir, p->pydir);
 	if (venv && *venv) {
 		p->venv = ferry_path_absolute(venv);
 		if (!p->venv)
-			return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			return ferry_error_set(err, FERRY_ENOMEM,
+					       "out of memory");
 		p->venv_rel = below(cfg->dir, p->venv);
 		if (!p->venv_rel)
 			real_below(p, &p->venv, &p->venv_rel);
@@ -269,8 +272,8 @@ static void plan_release(struct plan *p)
  * selection (`deps`, under their names at the bundle root).
  */
 static int select_project(struct ferry_bundle_files *base,
-			  struct ferry_bundle_files *deps,
-			  const struct plan *p, struct ferry_error *err)
+			  struct ferry_bundle_files *deps, const struct plan *p,
+			  struct ferry_error *err)
 {
 	const char *skip[6];
 	struct ferry_strvec all = FERRY_STRVEC_INIT;
@@ -278,7 +281,8 @@ static int select_project(struct ferry_bundle_files *base,
 	size_t i, n = 0, plen;
 	int rc, want, python;
 
-	python = p->mode == FERRY_PACK_DEPS && p->fn->runtime_kind == FERRY_RT_PYTHON;
+	python = p->mode == FERRY_PACK_DEPS &&
+		 p->fn->runtime_kind == FERRY_RT_PYTHON;
 	if (!p->include->nr || !include_mentions(p, ".git"))
 		skip[n++] = ".git";
 	if (!p->include->nr || !include_mentions(p, ".ferry"))
@@ -293,13 +297,15 @@ static int select_project(struct ferry_bundle_files *base,
 	for (i = 0; !rc && i < all.nr; i++) {
 		rel = all.items[i];
 		want = !never_selected(p, rel) &&
-			(p->mode == FERRY_PACK_NONE || !deps_dropped(p, rel));
+		       (p->mode == FERRY_PACK_NONE || !deps_dropped(p, rel));
 		if (want && ferry_glob_list_match(p->exclude, rel)) {
-			ferry_debug("bundle: '%s' excluded by package.exclude", rel);
+			ferry_debug("bundle: '%s' excluded by package.exclude",
+				    rel);
 			want = 0;
 		}
 		if (!want && ferry_glob_list_match(p->include, rel)) {
-			ferry_debug("bundle: '%s' included by package.include", rel);
+			ferry_debug("bundle: '%s' included by package.include",
+				    rel);
 			want = 1;
 		}
 		if (want) {
@@ -337,7 +343,8 @@ static int cmp_sorted(const void *a, const void *b)
  * Move `base` then `deps` into `out`, sorted by name; of two files with the
  * same name the earlier one (a project file before a dependency) wins.
  */
-static int merge(struct ferry_bundle_files *out, struct ferry_bundle_files *base,
+static int merge(struct ferry_bundle_files *out,
+		 struct ferry_bundle_files *base,
 		 struct ferry_bundle_files *deps, struct ferry_error *err)
 {
 	struct sorted *all = NULL;
@@ -363,9 +370,12 @@ static int merge(struct ferry_bundle_files *out, struct ferry_bundle_files *base
 	base->nr = deps->nr = 0;
 	qsort(all, n, sizeof(*all), cmp_sorted);
 	for (i = 0; i < n; i++) {
-		if (out->nr && !strcmp(out->items[out->nr - 1].name, all[i].f.name)) {
-			if (strcmp(out->items[out->nr - 1].source, all[i].f.source))
-				ferry_debug("bundle: '%s' from '%s' is shadowed by '%s'",
+		if (out->nr &&
+		    !strcmp(out->items[out->nr - 1].name, all[i].f.name)) {
+			if (strcmp(out->items[out->nr - 1].source,
+				   all[i].f.source))
+				ferry_debug("bundle: '%s' from '%s' is "
+					    "shadowed by '%s'",
 					    all[i].f.name, all[i].f.source,
 					    out->items[out->nr - 1].source);
 			free(all[i].f.name);
@@ -401,8 +411,8 @@ int ferry_bundle_select(struct ferry_bundle_files *out,
 			const struct ferry_function *fn,
 			struct ferry_error *err)
 {
-	struct ferry_bundle_files base = { NULL, 0, 0 }, deps = { NULL, 0, 0 };
-	struct ferry_bundle_files kept = { NULL, 0, 0 };
+	struct ferry_bundle_files base = {NULL, 0, 0}, deps = {NULL, 0, 0};
+	struct ferry_bundle_files kept = {NULL, 0, 0};
 	struct plan p;
 	size_t i;
 	int rc;
@@ -441,10 +451,11 @@ int ferry_bundle_select(struct ferry_bundle_files *out,
 	if (rc)
 		goto out;
 	if (fn->handler_file && !has_name(out, fn->handler_file)) {
-		rc = ferry_error_set(err, FERRY_ECONFIG,
-				     "the handler file '%s' of function '%s' is "
-				     "not in its bundle; check package.exclude",
-				     fn->handler_file, fn->name);
+		rc =
+		    ferry_error_set(err, FERRY_ECONFIG,
+				    "the handler file '%s' of function '%s' is "
+				    "not in its bundle; check package.exclude",
+				    fn->handler_file, fn->name);
 		ferry_bundle_files_release(out);
 		goto out;
 	}
@@ -498,7 +509,7 @@ static size_t group_len(const char *name, const char **start)
 }
 
 struct group {
-	char *name;	/* owned */
+	char *name; /* owned */
 	uint64_t bytes;
 };
 
@@ -525,8 +536,10 @@ static int budget_error(const struct ferry_function *fn,
 
 	human(a, sizeof(a), zipped);
 	human(b, sizeof(b), fn->package.budget);
-	ferry_buf_addf(&msg, "bundle of '%s' is %s, over the package budget of "
-		       "%s", fn->name, a, b);
+	ferry_buf_addf(&msg,
+		       "bundle of '%s' is %s, over the package budget of "
+		       "%s",
+		       fn->name, a, b);
 	groups = calloc(files->nr ? files->nr : 1, sizeof(*groups));
 	if (!groups)
 		goto done;
@@ -550,7 +563,8 @@ static int budget_error(const struct ferry_function *fn,
 	ferry_buf_addstr(&msg, "; largest contributors:");
 	for (i = 0; i < ng && i < 5; i++) {
 		human(a, sizeof(a), groups[i].bytes);
-		ferry_buf_addf(&msg, "%s %s %s", i ? "," : "", groups[i].name, a);
+		ferry_buf_addf(&msg, "%s %s %s", i ? "," : "", groups[i].name,
+			       a);
 	}
 done:
 	rc = ferry_error_set(err, FERRY_EFAIL, "%s", msg.buf);
@@ -570,7 +584,7 @@ done:
  */
 struct memo {
 	char key[FERRY_SHA256_HEX];
-	char *path;	/* owned; the zip written for this selection */
+	char *path; /* owned; the zip written for this selection */
 	struct ferry_zip_stats stats;
 	char sha256[FERRY_SHA256_HEX];
 };
@@ -583,7 +597,7 @@ static int selection_key(char key[FERRY_SHA256_HEX],
 			 const struct ferry_zip_entry *e, size_t n,
 			 struct ferry_error *err)
 {
-	struct ferry_sha256 h = { NULL };
+	struct ferry_sha256 h = {NULL};
 	struct stat st;
 	char line[128];
 	size_t i;
@@ -592,17 +606,18 @@ static int selection_key(char key[FERRY_SHA256_HEX],
 	rc = ferry_sha256_begin(&h, err);
 	for (i = 0; !rc && i < n; i++) {
 		if (stat(e[i].source, &st) < 0) {
-			rc = ferry_error_errno(err, errno == ENOENT ?
-					       FERRY_ENOTFOUND : FERRY_EFAIL,
-					       errno, "cannot stat '%s'",
-					       e[i].source);
+			rc = ferry_error_errno(
+			    err,
+			    errno == ENOENT ? FERRY_ENOTFOUND : FERRY_EFAIL,
+			    errno, "cannot stat '%s'", e[i].source);
 			break;
 		}
-		len = snprintf(line, sizeof(line), "%llu %o %lld.%09ld\n",
-			       (unsigned long long)st.st_size,
-			       (unsigned)st.st_mode, (long long)st.st_mtim.tv_sec,
-			       (long)st.st_mtim.tv_nsec);
-		rc = ferry_sha256_update(&h, e[i].name, strlen(e[i].name) + 1, err);
+		len = snprintf(
+		    line, sizeof(line), "%llu %o %lld.%09ld\n",
+		    (unsigned long long)st.st_size, (unsigned)st.st_mode,
+		    (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+		rc = ferry_sha256_update(&h, e[i].name, strlen(e[i].name) + 1,
+					 err);
 		if (!rc)
 			rc = ferry_sha256_update(&h, e[i].source,
 						 strlen(e[i].source) + 1, err);
@@ -635,14 +650,16 @@ static int memo_reuse(const char *key, const char *zip,
 		    strcmp(now, memo[i].sha256))
 			return 0;
 		if (strcmp(memo[i].path, zip)) {
-			rc = ferry_fs_copy_atomic(zip, memo[i].path, 0644, 0, err);
+			rc = ferry_fs_copy_atomic(zip, memo[i].path, 0644, 0,
+						  err);
 			if (rc)
 				return rc;
 		}
 		*stats = memo[i].stats;
 		memcpy(hex, memo[i].sha256, FERRY_SHA256_HEX);
-		ferry_debug("bundle: '%s' selects the same files as '%s'; copied",
-			    fn, memo[i].path);
+		ferry_debug(
+		    "bundle: '%s' selects the same files as '%s'; copied", fn,
+		    memo[i].path);
 		return 1;
 	}
 	return 0;
@@ -656,9 +673,9 @@ static void memo_add(const char *key, const char *zip,
 	size_t i;
 
 	if (!path)
-		return;	/* only an optimisation */
+		return; /* only an optimisation */
 	/* an older selection written to the same path is gone */
-	for (i = 0; i < memo_nr; ) {
+	for (i = 0; i < memo_nr;) {
 		if (!strcmp(memo[i].path, zip) && strcmp(memo[i].key, key)) {
 			free(memo[i].path);
 			memmove(memo + i, memo + i + 1,
@@ -687,11 +704,30 @@ static void memo_add(const char *key, const char *zip,
 	memcpy(m->sha256, hex, FERRY_SHA256_HEX);
 }
 
+/* 1 if `source` is a zip (or its temp file) that ferry writes into `dir`. */
+static int is_output(const struct ferry_config *cfg, const char *dir,
+		     const char *source)
+{
+	const char *rel = below(dir, source);
+	size_t i, n;
+
+	if (!rel || strchr(rel, '/'))
+		return 0;
+	for (i = 0; i < cfg->functions_nr; i++) {
+		n = strlen(cfg->functions[i].name);
+		if (!strncmp(rel, cfg->functions[i].name, n) &&
+		    (!strcmp(rel + n, ".zip") ||
+		     !strncmp(rel + n, ".zip.tmp.", 9)))
+			return 1;
+	}
+	return 0;
+}
+
 int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 		       const struct ferry_function *fn, const char *out_dir,
 		       struct ferry_error *err)
 {
-	struct ferry_bundle_files files = { NULL, 0, 0 };
+	struct ferry_bundle_files files = {NULL, 0, 0};
 	struct ferry_zip_entry *entries = NULL;
 	struct ferry_zip_stats stats;
 	char hex[FERRY_SHA256_HEX], key[FERRY_SHA256_HEX];
@@ -702,8 +738,8 @@ int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 	if (!cfg || !fn || !cfg->dir)
 		return ferry_error_set(err, FERRY_EFAIL,
 				       "bundle: no project directory");
-	dir = out_dir ? ferry_path_absolute(out_dir) :
-		ferry_path_join(cfg->dir, ".ferry/build");
+	dir = out_dir ? ferry_path_absolute(out_dir)
+		      : ferry_path_join(cfg->dir, ".ferry/build");
 	zip = dir ? ferry_xstrfmt("%s/%s.zip", dir, fn->name) : NULL;
 	fnname = ferry_strdup(fn->name);
 	if (!dir || !zip || !fnname) {
@@ -720,9 +756,10 @@ int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 	}
 	for (i = 0; i < files.nr; i++) {
 		/* earlier bundles in an output directory inside the project */
-		if (below(dir, files.items[i].source)) {
+		if (is_output(cfg, dir, files.items[i].source)) {
 			ferry_debug("bundle: '%s' is in the output directory; "
-				    "left out", files.items[i].name);
+				    "left out",
+				    files.items[i].name);
 			continue;
 		}
 		entries[n].name = files.items[i].name;
@@ -753,10 +790,11 @@ int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 		goto out;
 	}
 	memo_add(key, zip, &stats, hex);
-	ferry_debug("bundle: '%s': %llu files, %llu bytes, %llu zipped, sha256 %s",
-		    fn->name, (unsigned long long)stats.files,
-		    (unsigned long long)stats.bytes,
-		    (unsigned long long)stats.zipped, hex);
+	ferry_debug(
+	    "bundle: '%s': %llu files, %llu bytes, %llu zipped, sha256 %s",
+	    fn->name, (unsigned long long)stats.files,
+	    (unsigned long long)stats.bytes, (unsigned long long)stats.zipped,
+	    hex);
 	out->function = fnname;
 	out->path = zip;
 	out->files = stats.files;

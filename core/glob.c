@@ -43,7 +43,7 @@ static int match_class(const char **pp, char c, int *ok)
 			hit = 1;
 	}
 	if (*p != ']') {
-		*ok = 0;	/* unterminated: the pattern matches nothing */
+		*ok = 0; /* unterminated: the pattern matches nothing */
 		return 0;
 	}
 	*pp = p + 1;

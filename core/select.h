@@ -31,8 +31,7 @@ int ferry_select_add(struct ferry_bundle_files *files, const char *name,
  */
 int ferry_select_node(struct ferry_bundle_files *files,
 		      const struct ferry_config *cfg,
-		      const struct ferry_function *fn,
-		      struct ferry_error *err);
+		      const struct ferry_function *fn, struct ferry_error *err);
 
 /*
  * The directory that holds installed Python packages: `python.packages`

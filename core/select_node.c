@@ -26,21 +26,22 @@
 #define PACKAGE_JSON_MAX (8u << 20)
 
 enum dep_kind {
-	DEP_REQUIRED,	/* dependencies: must be installed */
-	DEP_OPTIONAL,	/* optionalDependencies, peerDependencies */
+	DEP_REQUIRED, /* dependencies: must be installed */
+	DEP_OPTIONAL, /* optionalDependencies, peerDependencies */
 };
 
 struct pkg {
-	char *logical;	/* owned; directory inside the bundle ("node_modules/a") */
-	char *real;	/* owned; absolute real directory on disk */
-	char *name;	/* owned; package name, for messages */
+	char *
+	    logical; /* owned; directory inside the bundle ("node_modules/a") */
+	char *real;  /* owned; absolute real directory on disk */
+	char *name;  /* owned; package name, for messages */
 };
 
 struct graph {
-	char *project;		/* owned; real path of the project directory */
-	struct pkg *items;	/* owned; every package reached, in order */
+	char *project;	   /* owned; real path of the project directory */
+	struct pkg *items; /* owned; every package reached, in order */
 	size_t nr, alloc;
-	struct ferry_bundle_files *files;	/* borrowed */
+	struct ferry_bundle_files *files; /* borrowed */
 };
 
 static void graph_release(struct graph *g)
@@ -61,20 +62,20 @@ static int valid_name(const char *name)
 {
 	const char *slash = strchr(name, '/');
 
-	if (!*name || name[0] == '.' || strstr(name, "..") || strchr(name, '\\'))
+	if (!*name || name[0] == '.' || strstr(name, "..") ||
+	    strchr(name, '\\'))
 		return 0;
 	if (!slash)
 		return name[0] != '@';
 	return name[0] == '@' && slash > name + 1 && slash[1] &&
-		!strchr(slash + 1, '/') && slash[1] != '.';
+	       !strchr(slash + 1, '/') && slash[1] != '.';
 }
 
 /*
  * Read `dir`/package.json. A package without one is fine (`*out` NULL);
  * one that does not parse is an error.
  */
-static int read_manifest(json_t **out, const char *dir,
-			 struct ferry_error *err)
+static int read_manifest(json_t **out, const char *dir, struct ferry_error *err)
 {
 	struct ferry_buf b = FERRY_BUF_INIT;
 	json_error_t jerr;
@@ -91,10 +92,9 @@ static int read_manifest(json_t **out, const char *dir,
 		goto out;
 	*out = json_loadb(b.buf, b.len, 0, &jerr);
 	if (!*out || !json_is_object(*out)) {
-		rc = ferry_error_set(err, FERRY_EFAIL,
-				     "cannot read '%s': %s (line %d)", path,
-				     *out ? "not a JSON object" : jerr.text,
-				     jerr.line);
+		rc = ferry_error_set(
+		    err, FERRY_EFAIL, "cannot read '%s': %s (line %d)", path,
+		    *out ? "not a JSON object" : jerr.text, jerr.line);
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -147,9 +147,9 @@ static char *logical_place(const struct graph *g, const char *a,
 	size_t n;
 
 	if (!strcmp(a, from_real))
-		return *from_logical ?
-			ferry_xstrfmt("%s/node_modules/%s", from_logical, name) :
-			ferry_xstrfmt("node_modules/%s", name);
+		return *from_logical ? ferry_xstrfmt("%s/node_modules/%s",
+						     from_logical, name)
+				     : ferry_xstrfmt("node_modules/%s", name);
 	rel = inside(g->project, a);
 	if (rel && *rel) {
 		n = strlen(rel);
@@ -160,8 +160,8 @@ static char *logical_place(const struct graph *g, const char *a,
 }
 
 /* Resolve `name` from a package; `*found` stays -1 when not installed. */
-static int resolve(struct graph *g, const char *name, size_t from,
-		   long *found, struct ferry_error *err)
+static int resolve(struct graph *g, const char *name, size_t from, long *found,
+		   struct ferry_error *err)
 {
 	char *dir = NULL, *cand = NULL, *logical = NULL, *from_real = NULL;
 	const char *from_logical = g->items[from].logical;
@@ -193,7 +193,7 @@ static int resolve(struct graph *g, const char *name, size_t from,
 		}
 		slash = strrchr(dir, '/');
 		if (!slash || !strcmp(dir, "/"))
-			goto out;	/* not installed anywhere */
+			goto out; /* not installed anywhere */
 		if (slash == dir)
 			slash[1] = '\0';
 		else
@@ -212,9 +212,10 @@ static int resolve(struct graph *g, const char *name, size_t from,
 	p = find_logical(g, logical);
 	if (p) {
 		if (strcmp(p->real, real))
-			ferry_warn("package '%s' is installed at '%s' and '%s'; "
-				   "the bundle keeps the first at '%s'", name,
-				   p->real, real, logical);
+			ferry_warn(
+			    "package '%s' is installed at '%s' and '%s'; "
+			    "the bundle keeps the first at '%s'",
+			    name, p->real, real, logical);
 		*found = p - g->items;
 		goto out;
 	}
@@ -223,7 +224,8 @@ static int resolve(struct graph *g, const char *name, size_t from,
 		struct pkg *items = realloc(g->items, n * sizeof(*items));
 
 		if (!items) {
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			goto out;
 		}
 		g->items = items;
@@ -254,7 +256,8 @@ out:
 
 /* Follow one dependency object of the package at index `from`. */
 static int follow(struct graph *g, size_t from, json_t *pkgjson,
-		  const char *field, enum dep_kind kind, struct ferry_error *err)
+		  const char *field, enum dep_kind kind,
+		  struct ferry_error *err)
 {
 	json_t *deps = json_object_get(pkgjson, field), *v;
 	const char *name;
@@ -266,26 +269,30 @@ static int follow(struct graph *g, size_t from, json_t *pkgjson,
 	if (!json_is_object(deps))
 		return ferry_error_set(err, FERRY_EFAIL,
 				       "'%s' of package '%s' is not an object "
-				       "(in '%s/package.json')", field,
-				       g->items[from].name, g->items[from].real);
-	json_object_foreach(deps, name, v) {
+				       "(in '%s/package.json')",
+				       field, g->items[from].name,
+				       g->items[from].real);
+	json_object_foreach(deps, name, v)
+	{
 		(void)v;
 		if (!valid_name(name))
 			return ferry_error_set(err, FERRY_EFAIL,
 					       "package '%s' has an invalid %s "
-					       "name '%s'", g->items[from].name,
-					       field, name);
+					       "name '%s'",
+					       g->items[from].name, field,
+					       name);
 		rc = resolve(g, name, from, &found, err);
 		if (rc)
 			return rc;
 		if (found >= 0)
 			continue;
 		if (kind == DEP_REQUIRED)
-			return ferry_error_set(err, FERRY_EFAIL,
-					       "package '%s' (a dependency of '%s') "
-					       "is not installed in node_modules; "
-					       "run npm install", name,
-					       g->items[from].name);
+			return ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "package '%s' (a dependency of '%s') "
+			    "is not installed in node_modules; "
+			    "run npm install",
+			    name, g->items[from].name);
 		ferry_debug("bundle: %s '%s' of '%s' is not installed; skipped",
 			    field, name, g->items[from].name);
 	}
@@ -293,10 +300,9 @@ static int follow(struct graph *g, size_t from, json_t *pkgjson,
 }
 
 /* Add every file of package `i` (but not its node_modules) to the bundle. */
-static int add_package_files(struct graph *g, size_t i,
-			     struct ferry_error *err)
+static int add_package_files(struct graph *g, size_t i, struct ferry_error *err)
 {
-	static const char *const skip[] = { "node_modules", NULL };
+	static const char *const skip[] = {"node_modules", NULL};
 	struct ferry_strvec all = FERRY_STRVEC_INIT;
 	char *name = NULL, *src = NULL;
 	size_t k;
@@ -304,10 +310,12 @@ static int add_package_files(struct graph *g, size_t i,
 
 	rc = ferry_fs_walk(&all, g->items[i].real, skip, err);
 	for (k = 0; !rc && k < all.nr; k++) {
-		name = ferry_xstrfmt("%s/%s", g->items[i].logical, all.items[k]);
+		name =
+		    ferry_xstrfmt("%s/%s", g->items[i].logical, all.items[k]);
 		src = ferry_xstrfmt("%s/%s", g->items[i].real, all.items[k]);
 		if (!name || !src)
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		else
 			rc = ferry_select_add(g->files, name, src, err);
 		free(name);
@@ -320,10 +328,9 @@ static int add_package_files(struct graph *g, size_t i,
 
 int ferry_select_node(struct ferry_bundle_files *files,
 		      const struct ferry_config *cfg,
-		      const struct ferry_function *fn,
-		      struct ferry_error *err)
+		      const struct ferry_function *fn, struct ferry_error *err)
 {
-	struct graph g = { NULL, NULL, 0, 0, files };
+	struct graph g = {NULL, NULL, 0, 0, files};
 	json_t *root = NULL, *pj = NULL, *jname;
 	size_t i;
 	int rc;
@@ -351,8 +358,8 @@ int ferry_select_node(struct ferry_bundle_files *files,
 		goto out;
 	}
 	g.project = ferry_strdup(g.items[0].real);
-	g.items[0].name = ferry_strdup(json_is_string(jname) ?
-				       json_string_value(jname) : "package.json");
+	g.items[0].name = ferry_strdup(
+	    json_is_string(jname) ? json_string_value(jname) : "package.json");
 	if (!g.items[0].logical || !g.items[0].real || !g.items[0].name ||
 	    !g.project) {
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
@@ -360,7 +367,8 @@ int ferry_select_node(struct ferry_bundle_files *files,
 	}
 	rc = follow(&g, 0, root, "dependencies", DEP_REQUIRED, err);
 	if (!rc)
-		rc = follow(&g, 0, root, "optionalDependencies", DEP_OPTIONAL, err);
+		rc = follow(&g, 0, root, "optionalDependencies", DEP_OPTIONAL,
+			    err);
 	/* Breadth first: g.nr grows while the loop runs. */
 	for (i = 1; !rc && i < g.nr; i++) {
 		json_decref(pj);

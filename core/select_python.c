@@ -48,7 +48,8 @@ static int venv_dir(char **out, const char *venv,
 	d = opendir(lib);
 	if (!d) {
 		ferry_debug("bundle: VIRTUAL_ENV '%s' has no lib directory; "
-			    "no Python packages", venv);
+			    "no Python packages",
+			    venv);
 		goto out;
 	}
 	while ((de = readdir(d))) {
@@ -57,11 +58,13 @@ static int venv_dir(char **out, const char *venv,
 		free(site);
 		site = ferry_xstrfmt("%s/%s/site-packages", lib, de->d_name);
 		if (!site) {
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			break;
 		}
 		if (ferry_fs_is_dir(site) && ferry_strvec_push(&found, site)) {
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			break;
 		}
 	}
@@ -78,8 +81,9 @@ static int venv_dir(char **out, const char *venv,
 			chosen = found.items[i];
 	}
 	if (found.nr > 1 && (!want || chosen == found.items[found.nr - 1]))
-		ferry_debug("bundle: VIRTUAL_ENV has %zu site-packages; using '%s'",
-			    found.nr, chosen);
+		ferry_debug(
+		    "bundle: VIRTUAL_ENV has %zu site-packages; using '%s'",
+		    found.nr, chosen);
 	*out = ferry_path_absolute(chosen);
 	if (!*out)
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
@@ -100,21 +104,22 @@ int ferry_select_python_dir(char **out, const struct ferry_config *cfg,
 
 	*out = NULL;
 	if (cfg->python_packages && *cfg->python_packages) {
-		joined = cfg->python_packages[0] == '/' ?
-			ferry_strdup(cfg->python_packages) :
-			ferry_path_join(cfg->dir, cfg->python_packages);
+		joined = cfg->python_packages[0] == '/'
+			     ? ferry_strdup(cfg->python_packages)
+			     : ferry_path_join(cfg->dir, cfg->python_packages);
 		dir = joined ? ferry_path_absolute(joined) : NULL;
 		if (!dir) {
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			goto out;
 		}
 		if (!ferry_fs_is_dir(dir)) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "python packages directory '%s' does "
-					     "not exist; run pip install -r "
-					     "requirements.txt --target %s",
-					     cfg->python_packages,
-					     cfg->python_packages);
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "python packages directory '%s' does "
+			    "not exist; run pip install -r "
+			    "requirements.txt --target %s",
+			    cfg->python_packages, cfg->python_packages);
 			goto out;
 		}
 		ferry_debug("bundle: python packages from python.packages '%s'",
@@ -126,8 +131,9 @@ int ferry_select_python_dir(char **out, const struct ferry_config *cfg,
 	if (venv && *venv) {
 		rc = venv_dir(out, venv, fn, err);
 		if (!rc && *out)
-			ferry_debug("bundle: python packages from VIRTUAL_ENV: '%s'",
-				    *out);
+			ferry_debug(
+			    "bundle: python packages from VIRTUAL_ENV: '%s'",
+			    *out);
 	}
 out:
 	free(joined);
@@ -138,7 +144,7 @@ out:
 int ferry_select_python(struct ferry_bundle_files *files, const char *dir,
 			struct ferry_error *err)
 {
-	static const char *const skip[] = { "__pycache__", NULL };
+	static const char *const skip[] = {"__pycache__", NULL};
 	struct ferry_strvec all = FERRY_STRVEC_INIT;
 	char *src = NULL;
 	size_t i;
@@ -150,7 +156,8 @@ int ferry_select_python(struct ferry_bundle_files *files, const char *dir,
 			continue;
 		src = ferry_path_join(dir, all.items[i]);
 		if (!src)
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		else
 			rc = ferry_select_add(files, all.items[i], src, err);
 		free(src);

@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +31,7 @@
  * never zip do not pay for it at start-up; every function used is listed
  * here and called through its p_ pointer.
  */
+/* clang-format off */
 #define ARCHIVE_FUNCS(X) \
 	X(archive_entry_clear) \
 	X(archive_entry_filetype) \
@@ -77,6 +79,7 @@ static const struct ferry_lazy_sym archive_syms[] = {
 static struct ferry_lazy_lib archive_lib = {
 	FERRY_SONAME_ARCHIVE, archive_syms, 0, NULL,
 };
+/* clang-format on */
 
 #define CHUNK 65536
 
@@ -88,10 +91,37 @@ static struct ferry_lazy_lib archive_lib = {
 #define SIG_CENTRAL 0x02014b50u
 #define SIG_END 0x06054b50u
 
+/*
+ * Names are UTF-8 in ferry's zips. libarchive converts them through the
+ * current locale, which is "C" in a process that never called setlocale(),
+ * where reading a non-ASCII name fails; so each call runs with the
+ * thread's LC_CTYPE switched to C.UTF-8 (unchanged if that is missing).
+ */
+struct utf8 {
+	locale_t old;
+	locale_t cur;
+};
+
+static void utf8_begin(struct utf8 *u)
+{
+	u->old = (locale_t)0;
+	u->cur = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (u->cur)
+		u->old = uselocale(u->cur);
+}
+
+static void utf8_end(struct utf8 *u)
+{
+	if (!u->cur)
+		return;
+	uselocale(u->old);
+	freelocale(u->cur);
+}
+
 static uint32_t le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		(uint32_t)p[3] << 24;
+	       (uint32_t)p[3] << 24;
 }
 
 static uint16_t le16(const unsigned char *p)
@@ -186,9 +216,9 @@ static int fix_times(int fd, const char *path, size_t expect,
 	}
 	for (p = cd, i = 0; i < count; i++) {
 		if ((size_t)(cd + cd_size - p) < 46 || le32(p) != SIG_CENTRAL) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "'%s' has a damaged central directory",
-					     path);
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "'%s' has a damaged central directory", path);
 			goto out;
 		}
 		namelen = le16(p + 28);
@@ -196,7 +226,8 @@ static int fix_times(int fd, const char *path, size_t expect,
 		commentlen = le16(p + 32);
 		loc = le32(p + 42);
 		put_dostime(p + 12);
-		if (pread_all(fd, local, 4, loc) < 0 || le32(local) != SIG_LOCAL) {
+		if (pread_all(fd, local, 4, loc) < 0 ||
+		    le32(local) != SIG_LOCAL) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "'%s' has a damaged local header",
 					     path);
@@ -210,9 +241,9 @@ static int fix_times(int fd, const char *path, size_t expect,
 		}
 		p += 46 + namelen + extralen + commentlen;
 		if (p > cd + cd_size) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "'%s' has a damaged central directory",
-					     path);
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "'%s' has a damaged central directory", path);
 			goto out;
 		}
 	}
@@ -263,11 +294,12 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 		p_archive_entry_set_perm(ae, e->executable ? 0755 : 0644);
 		p_archive_entry_set_size(ae, (la_int64_t)e->data_len);
 		if (p_archive_write_header(a, ae) != ARCHIVE_OK ||
-		    (e->data_len && p_archive_write_data(a, e->data, e->data_len) !=
-		     (la_ssize_t)e->data_len)) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "cannot add '%s' to the zip: %s",
-					     e->name, p_archive_error_string(a));
+		    (e->data_len &&
+		     p_archive_write_data(a, e->data, e->data_len) !=
+			 (la_ssize_t)e->data_len)) {
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL, "cannot add '%s' to the zip: %s",
+			    e->name, p_archive_error_string(a));
 			goto out;
 		}
 		*bytes += e->data_len;
@@ -275,9 +307,9 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 	}
 	fd = open(e->source, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		rc = ferry_error_errno(err, errno == ENOENT ? FERRY_ENOTFOUND :
-				       FERRY_EFAIL, errno, "cannot open '%s'",
-				       e->source);
+		rc = ferry_error_errno(
+		    err, errno == ENOENT ? FERRY_ENOTFOUND : FERRY_EFAIL, errno,
+		    "cannot open '%s'", e->source);
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -310,9 +342,9 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 		if (done > (uint64_t)st.st_size)
 			break;
 		if (p_archive_write_data(a, chunk, (size_t)n) != n) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "cannot add '%s' to the zip: %s",
-					     e->name, p_archive_error_string(a));
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL, "cannot add '%s' to the zip: %s",
+			    e->name, p_archive_error_string(a));
 			goto out;
 		}
 	}
@@ -350,9 +382,9 @@ static int sync_dir_of(const char *path)
 	return rc;
 }
 
-int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
-		    size_t nr, struct ferry_zip_stats *stats,
-		    struct ferry_error *err)
+static int write_archive(const char *path,
+			 const struct ferry_zip_entry *entries, size_t nr,
+			 struct ferry_zip_stats *stats, struct ferry_error *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
@@ -366,23 +398,24 @@ int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
 	for (i = 0; i < nr; i++) {
 		if (!entries[i].name || !safe_name(entries[i].name) ||
 		    entries[i].name[strlen(entries[i].name) - 1] == '/')
-			return ferry_error_set(err, FERRY_EFAIL,
-					       "invalid zip entry name '%s'",
-					       entries[i].name ? entries[i].name : "");
+			return ferry_error_set(
+			    err, FERRY_EFAIL, "invalid zip entry name '%s'",
+			    entries[i].name ? entries[i].name : "");
 		if (!entries[i].data && !entries[i].source)
 			return ferry_error_set(err, FERRY_EFAIL,
 					       "zip entry '%s' has no content",
 					       entries[i].name);
 		if (i && strcmp(entries[i - 1].name, entries[i].name) >= 0)
-			return ferry_error_set(err, FERRY_EFAIL,
-					       "zip entries must be sorted and unique: "
-					       "'%s' follows '%s'", entries[i].name,
-					       entries[i - 1].name);
+			return ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "zip entries must be sorted and unique: "
+			    "'%s' follows '%s'",
+			    entries[i].name, entries[i - 1].name);
 	}
 	if (nr > 65535)
-		return ferry_error_set(err, FERRY_EFAIL,
-				       "too many files for one zip (%zu; at most 65535)",
-				       nr);
+		return ferry_error_set(
+		    err, FERRY_EFAIL,
+		    "too many files for one zip (%zu; at most 65535)", nr);
 	if (ferry_lazy_load(&archive_lib, err))
 		return FERRY_EFAIL;
 	tmp = ferry_xstrfmt("%s.tmp.%ld", path, (long)getpid());
@@ -400,9 +433,10 @@ int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
 		goto out;
 	}
 	if (p_archive_write_set_format_zip(a) != ARCHIVE_OK ||
-	    p_archive_write_set_options(a, "zip:compression=deflate,"
-				      "zip:compression-level=6,zip:!zip64,"
-				      "zip:hdrcharset=UTF-8") != ARCHIVE_OK ||
+	    p_archive_write_set_options(a,
+					"zip:compression=deflate,"
+					"zip:compression-level=6,zip:!zip64,"
+					"zip:hdrcharset=UTF-8") != ARCHIVE_OK ||
 	    p_archive_write_set_bytes_per_block(a, CHUNK) != ARCHIVE_OK ||
 	    p_archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    p_archive_write_open_fd(a, fd) != ARCHIVE_OK) {
@@ -480,7 +514,8 @@ static int open_reader(struct archive **out, const char *path,
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 	if (p_archive_read_support_format_zip(a) != ARCHIVE_OK ||
 	    p_archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
-		int code = ferry_fs_exists(path) ? FERRY_EFAIL : FERRY_ENOTFOUND;
+		int code =
+		    ferry_fs_exists(path) ? FERRY_EFAIL : FERRY_ENOTFOUND;
 		int rc = ferry_error_set(err, code, "cannot open zip '%s': %s",
 					 path, p_archive_error_string(a));
 
@@ -491,6 +526,19 @@ static int open_reader(struct archive **out, const char *path,
 	return 0;
 }
 
+/*
+ * The next header. A warning is not a failure: libarchive warns when a
+ * UTF-8 name cannot be shown in the current locale (the C locale of a
+ * process that never called setlocale()), and entry_name() reads the UTF-8
+ * form anyway.
+ */
+static int next_header(struct archive *a, struct archive_entry **ae)
+{
+	int r = p_archive_read_next_header(a, ae);
+
+	return r == ARCHIVE_WARN ? ARCHIVE_OK : r;
+}
+
 static const char *entry_name(struct archive_entry *ae)
 {
 	const char *name = p_archive_entry_pathname_utf8(ae);
@@ -498,8 +546,8 @@ static const char *entry_name(struct archive_entry *ae)
 	return name ? name : p_archive_entry_pathname(ae);
 }
 
-int ferry_zip_list(struct ferry_strvec *out, const char *path,
-		   struct ferry_error *err)
+static int list_archive(struct ferry_strvec *out, const char *path,
+			struct ferry_error *err)
 {
 	struct ferry_strvec names = FERRY_STRVEC_INIT;
 	struct archive *a = NULL;
@@ -511,16 +559,17 @@ int ferry_zip_list(struct ferry_strvec *out, const char *path,
 	rc = open_reader(&a, path, err);
 	if (rc)
 		return rc;
-	while ((r = p_archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+	while ((r = next_header(a, &ae)) == ARCHIVE_OK) {
 		name = entry_name(ae);
 		if (!name) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "zip '%s' has an entry without a name",
-					     path);
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "zip '%s' has an entry without a name", path);
 			goto out;
 		}
 		if (ferry_strvec_push(&names, name)) {
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			goto out;
 		}
 		if (p_archive_read_data_skip(a) != ARCHIVE_OK) {
@@ -531,14 +580,16 @@ int ferry_zip_list(struct ferry_strvec *out, const char *path,
 		}
 	}
 	if (r != ARCHIVE_EOF) {
-		rc = ferry_error_set(err, FERRY_EFAIL, "cannot read zip '%s': %s",
-				     path, p_archive_error_string(a));
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "cannot read zip '%s': %s", path,
+				     p_archive_error_string(a));
 		goto out;
 	}
 	for (i = 0; i < names.nr; i++) {
 		if (ferry_strvec_push_owned(out, names.items[i])) {
 			names.items[i] = NULL;
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			goto out;
 		}
 		names.items[i] = NULL;
@@ -581,7 +632,8 @@ static int extract_file(struct archive *a, struct archive_entry *ae,
 			}
 			if (w < 0) {
 				rc = ferry_error_errno(err, FERRY_EFAIL, errno,
-						       "cannot write '%s'", target);
+						       "cannot write '%s'",
+						       target);
 				goto out;
 			}
 		}
@@ -596,8 +648,8 @@ out:
 	return rc;
 }
 
-int ferry_zip_extract(const char *path, const char *dest,
-		      struct ferry_error *err)
+static int extract_archive(const char *path, const char *dest,
+			   struct ferry_error *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *ae;
@@ -617,18 +669,20 @@ int ferry_zip_extract(const char *path, const char *dest,
 	rc = ferry_fs_mkdirs(dest, err);
 	if (rc)
 		goto out;
-	while ((r = p_archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+	while ((r = next_header(a, &ae)) == ARCHIVE_OK) {
 		name = entry_name(ae);
 		if (!name || !safe_name(name)) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "zip '%s' has an unsafe entry name '%s'",
-					     path, name ? name : "");
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "zip '%s' has an unsafe entry name '%s'", path,
+			    name ? name : "");
 			goto out;
 		}
 		free(target);
 		target = ferry_path_join(dest, name);
 		if (!target) {
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc =
+			    ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 			goto out;
 		}
 		switch (p_archive_entry_filetype(ae)) {
@@ -641,20 +695,60 @@ int ferry_zip_extract(const char *path, const char *dest,
 				rc = extract_file(a, ae, target, chunk, err);
 			break;
 		default:
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "zip '%s': entry '%s' is not a regular "
-					     "file or directory", path, name);
+			rc = ferry_error_set(
+			    err, FERRY_EFAIL,
+			    "zip '%s': entry '%s' is not a regular "
+			    "file or directory",
+			    path, name);
 			break;
 		}
 		if (rc)
 			goto out;
 	}
 	if (r != ARCHIVE_EOF)
-		rc = ferry_error_set(err, FERRY_EFAIL, "cannot read zip '%s': %s",
-				     path, p_archive_error_string(a));
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "cannot read zip '%s': %s", path,
+				     p_archive_error_string(a));
 out:
 	p_archive_read_free(a);
 	free(target);
 	free(chunk);
+	return rc;
+}
+
+int ferry_zip_write(const char *path, const struct ferry_zip_entry *entries,
+		    size_t nr, struct ferry_zip_stats *stats,
+		    struct ferry_error *err)
+{
+	struct utf8 u;
+	int rc;
+
+	utf8_begin(&u);
+	rc = write_archive(path, entries, nr, stats, err);
+	utf8_end(&u);
+	return rc;
+}
+
+int ferry_zip_list(struct ferry_strvec *out, const char *path,
+		   struct ferry_error *err)
+{
+	struct utf8 u;
+	int rc;
+
+	utf8_begin(&u);
+	rc = list_archive(out, path, err);
+	utf8_end(&u);
+	return rc;
+}
+
+int ferry_zip_extract(const char *path, const char *dest,
+		      struct ferry_error *err)
+{
+	struct utf8 u;
+	int rc;
+
+	utf8_begin(&u);
+	rc = extract_archive(path, dest, err);
+	utf8_end(&u);
 	return rc;
 }

@@ -577,6 +577,21 @@ static void test_build_skips_its_output_dir(void **state)
 	ferry_strvec_release(&names);
 	ferry_bundle_release(&one);
 	ferry_bundle_release(&two);
+	/* the project directory itself as output: only the zips stay out */
+	free(out);
+	out = ferry_strdup(proj);
+	put(proj, "data.zip", "user asset\n");
+	assert_int_equal(ferry_bundle_build(&one, &f.cfg, &f.fn, out, &err), 0);
+	assert_int_equal(ferry_bundle_build(&two, &f.cfg, &f.fn, out, &err), 0);
+	assert_string_equal(one.sha256, two.sha256);
+	assert_int_equal(ferry_zip_list(&names, two.path, &err), 0);
+	assert_int_equal(names.nr, 3);
+	assert_string_equal(names.items[0], "data.zip");
+	assert_string_equal(names.items[1], "dist/users.zip");
+	assert_string_equal(names.items[2], "index.js");
+	ferry_strvec_release(&names);
+	ferry_bundle_release(&one);
+	ferry_bundle_release(&two);
 	free(out);
 	fx_release(&f);
 }

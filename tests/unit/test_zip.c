@@ -259,6 +259,39 @@ static void test_list_and_extract_keep_order_and_modes(void **state)
 	free(out);
 }
 
+/* Non-ASCII names are stored as UTF-8 and read back unchanged. */
+static void test_utf8_names(void **state)
+{
+	struct ferry_strvec names = FERRY_STRVEC_INIT;
+	struct ferry_zip_entry e[2];
+	struct ferry_error err;
+	char *zp = tpath("utf8.zip"), *out = tpath("utf8-out"), *p;
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	e[0].name = "caf\xc3\xa9/men\xc3\xbc.txt";
+	e[0].data = "caf\xc3\xa9\n";
+	e[0].data_len = 6;
+	e[1].name = "\xe6\x97\xa5\xe6\x9c\xac.js";
+	e[1].data = "1\n";
+	e[1].data_len = 2;
+	ferry_error_init(&err);
+	if (ferry_zip_write(zp, e, 2, NULL, &err))
+		fail_msg("%s", err.msg);
+	if (ferry_zip_list(&names, zp, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(names.nr, 2);
+	assert_string_equal(names.items[0], e[0].name);
+	assert_string_equal(names.items[1], e[1].name);
+	assert_int_equal(ferry_zip_extract(zp, out, &err), 0);
+	p = ferry_path_join(out, e[0].name);
+	assert_true(ferry_fs_is_file(p));
+	free(p);
+	ferry_strvec_release(&names);
+	free(zp);
+	free(out);
+}
+
 static void expect_refused(const struct ferry_zip_entry *e, size_t nr,
 			   const char *zipname, int code, const char *msgpart)
 {
@@ -419,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_header_fields_are_fixed),
 		cmocka_unit_test(test_golden_sha256),
 		cmocka_unit_test(test_list_and_extract_keep_order_and_modes),
+		cmocka_unit_test(test_utf8_names),
 		cmocka_unit_test(test_bad_entries_are_refused),
 		cmocka_unit_test(test_extract_refuses_unsafe_names),
 		cmocka_unit_test(test_missing_and_garbage_archives),
