@@ -54,7 +54,7 @@ static int print_result(struct ferry_ctx *ctx, const struct ferry_deploy_result 
 	rc = ferry_table_row(&t, "FUNCTION", "SIZE", "CHANGE", "VERSION");
 	for (i = 0; i < r->fns_nr && !rc; i++) {
 		ferry_fmt_size(size, sizeof(size), r->fns[i].size);
-		snprintf(ver, sizeof(ver), "%s", short_version(r->fns[i].version));
+		snprintf(ver, sizeof(ver), "%.24s", short_version(r->fns[i].version));
 		rc = ferry_table_row(&t, r->fns[i].name, size,
 				     ferry_change_name(r->fns[i].change),
 				     r->fns[i].version[0] ? ver : "-");
