@@ -41,7 +41,10 @@ def run(event, context):
     return {"job": "nightly", "processed": len(event.get("items", []))}
 PY
 
-step() { printf '\n\033[1m$ ferry %s\033[0m\n' "$*"; "$ferry" "$@"; }
+step() {
+	if [ -t 1 ]; then printf '\n\033[1m$ ferry %s\033[0m\n' "$*"; else printf '\n$ ferry %s\n' "$*"; fi
+	"$ferry" "$@"
+}
 
 step validate
 step deploy
