@@ -1042,8 +1042,8 @@ static int resolve_node(struct ferry_vars *v, json_t *node, json_t **out,
 
 	switch (json_typeof(node)) {
 	case JSON_STRING:
-		if (!memchr(json_string_value(node), '$',
-			    json_string_length(node))) {
+		if (!memmem(json_string_value(node), json_string_length(node),
+			    "${", 2)) {
 			*out = json_incref(node);
 			return 0;
 		}
