@@ -1391,20 +1391,26 @@ static int parse_env(struct loader *L, json_t *env, const struct node *sh,
 			ok = (key[i] >= 'A' && key[i] <= 'Z') ||
 			     (key[i] >= 'a' && key[i] <= 'z') ||
 			     (key[i] >= '0' && key[i] <= '9') || key[i] == '_';
-		if (!ok || n > 255)
-			return lerr(L, sh_key(sh, key), "invalid environment "
-				    "variable name '%s'%s; a name is letters, "
-				    "digits and '_', not starting with a digit",
-				    show(b, sizeof(b), key, n), in);
-		if (json_is_null(val))
-			return lerr(L, sh_child(sh, key), "environment "
-				    "variable '%s'%s has no value; write '%s: "
-				    "\"\"' for an empty one", key, in, key);
+		if (!ok || n > 255) {
+			rc = lerr(L, sh_key(sh, key), "invalid environment "
+				  "variable name '%s'%s; a name is letters, "
+				  "digits and '_', not starting with a digit",
+				  show(b, sizeof(b), key, n), in);
+			break;
+		}
+		if (json_is_null(val)) {
+			rc = lerr(L, sh_child(sh, key), "environment variable "
+				  "'%s'%s has no value; write '%s: \"\"' for an "
+				  "empty one", key, in, key);
+			break;
+		}
+		if (json_is_object(val) || json_is_array(val)) {
+			rc = type_error(L, sh_child(sh, key), "environment "
+					"variable value", val, "text, a number "
+					"or a boolean");
+			break;
+		}
 		ferry_buf_reset(&t);
-		if (json_is_object(val) || json_is_array(val))
-			return type_error(L, sh_child(sh, key), "environment "
-					  "variable value", val, "text, a number "
-					  "or a boolean");
 		if (ferry_vars_scalar_text(&t, val) ||
 		    kvvec_set(out, key, t.buf)) {
 			rc = nomem(L->err);

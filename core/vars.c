@@ -31,7 +31,7 @@ struct memo_ent {
 	json_t *val;		/* owned; NULL while being resolved */
 };
 
-struct frame {
+struct vframe {
 	const json_t *node;	/* borrowed */
 	const char *expr;	/* borrowed; variable being evaluated */
 	int exprlen;
@@ -47,7 +47,7 @@ struct ferry_vars_state {
 	json_t *root;		/* borrowed */
 	struct memo_ent *memo;
 	size_t memo_nr, memo_alloc;
-	struct frame *frames;
+	struct vframe *frames;
 	size_t frames_nr, frames_alloc;
 	unsigned depth;		/* nested variable evaluations */
 	size_t total;		/* bytes produced by interpolation */
@@ -197,7 +197,7 @@ static int frame_push(struct ferry_vars_state *st, const json_t *node)
 {
 	if (st->frames_nr == st->frames_alloc) {
 		size_t n = st->frames_alloc ? st->frames_alloc * 2 : 32;
-		struct frame *f = realloc(st->frames, n * sizeof(*f));
+		struct vframe *f = realloc(st->frames, n * sizeof(*f));
 
 		if (!f)
 			return FERRY_ENOMEM;
@@ -837,7 +837,7 @@ static int eval_var(struct ferry_vars *v, const char *full, int fulllen,
 	const char *e = full + 2, *addr, *def = NULL;
 	size_t elen = (size_t)fulllen - 3, alen, dlen = 0, comma;
 	json_t *addr_val = NULL;
-	struct frame *top;
+	struct vframe *top;
 	const char *saved_expr = NULL;
 	int saved_len = 0, rc;
 
