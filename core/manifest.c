@@ -1205,11 +1205,23 @@ static const char *describe(char *buf, size_t size, const json_t *v)
 	}
 }
 
+/* A value that a variable produced: messages name the variable, not the
+ * value, which may be a secret from the environment. */
+static int from_var(const struct node *at)
+{
+	return at && at->type == N_SCALAR && memmem(at->text, at->len, "${", 2);
+}
+
 static int type_error(struct loader *L, const struct node *at,
 		      const char *what, const json_t *v, const char *want)
 {
-	char b[256];
+	char b[256], e[128];
 
+	if (from_var(at) && json_is_string(v)) {
+		snprintf(b, sizeof(b), "the text from '%s'",
+			 show(e, sizeof(e), at->text, at->len));
+		return lerr(L, at, "%s is %s; it must be %s", what, b, want);
+	}
 	return lerr(L, at, "%s is %s; it must be %s", what,
 		    describe(b, sizeof(b), v), want);
 }
@@ -1462,7 +1474,7 @@ static int parse_budget(struct loader *L, json_t *v, const struct node *at,
 		}
 	}
 bad:
-	if (json_is_string(v))
+	if (json_is_string(v) && !from_var(at))
 		return lerr(L, at, "package budget '%s' is not a size; write "
 			    "bytes or a size such as 512KB, 10MB or 1GB",
 			    show(b, sizeof(b), json_string_value(v),
@@ -2245,6 +2257,8 @@ static int build_function(struct loader *L, struct ferry_config *cfg,
 		pkg = json_object();
 		if (!pkg)
 			goto oom;
+		snprintf(in, sizeof(in), " of the package of function '%s'",
+			 name);
 		rc = parse_package(L, v, sh_child(sh, "package"), in,
 				   &fn->package, pkg);
 		if (rc)
