@@ -88,9 +88,8 @@ int ferry_git_head(struct ferry_git_head *out, const char *dir,
 	}
 	rc = git_repository_head(&head, repo);
 	if (rc == GIT_EUNBORNBRANCH || rc == GIT_ENOTFOUND) {
-		rc = ferry_error_set(err, FERRY_ENOTFOUND,
-				     "the git repository of '%s' has no commit yet",
-				     dir);
+		rc = ferry_error_set(err, FERRY_ENOTFOUND, "the git repository "
+				     "of '%s' has no commit yet", dir);
 		goto out;
 	}
 	if (rc < 0) {

@@ -784,11 +784,11 @@ static int parse_yaml(struct tree *t, const char *data, size_t len,
 					  "for indentation; indent with "
 					  "spaces");
 			else
-				rc = cerr(err, name, l, c, "not valid YAML (%s%s%s); "
-					  "check the indentation, and quote "
-					  "values that contain ': ' or ' #'",
-					  yp.problem ? yp.problem : "syntax error",
-					  yp.context ? " " : "",
+				rc = cerr(err, name, l, c, "not valid YAML "
+					  "(%s%s%s); check the indentation, "
+					  "and quote values that contain ': ' "
+					  "or ' #'", yp.problem ? yp.problem :
+					  "syntax error", yp.context ? " " : "",
 					  yp.context ? yp.context : "");
 			break;
 		}
@@ -2527,11 +2527,44 @@ static void vars_where(void *data, const json_t *str, int *line, int *col)
 	*col = hit ? hit->node->col : 0;
 }
 
-/* env values and provider settings keep their text. */
+/* A function's settings; its `env` values keep their text. */
+static int convert_function(struct conv *c, struct node *f, json_t **out,
+			    struct ferry_error *err)
+{
+	json_t *fj, *x = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (f->type != N_MAP || !map_get(f, "env"))
+		return to_json(c, f, 0, out, err);
+	fj = json_object();
+	if (!fj)
+		return nomem(err);
+	for (i = 0; i < f->nr; i++) {
+		rc = to_json(c, f->items[i], key_eq(f->keys[i], "env", 3), &x,
+			     err);
+		if (rc)
+			break;
+		if (json_object_setn_new(fj, f->keys[i]->text, f->keys[i]->len,
+					 x)) {
+			rc = nomem(err);
+			break;
+		}
+	}
+	if (rc) {
+		json_decref(fj);
+		return rc;
+	}
+	*out = fj;
+	return 0;
+}
+
+/* The merged document; env values and provider settings keep their
+ * text. */
 static int convert_doc(struct conv *c, struct node *top, json_t **out,
 		       struct ferry_error *err)
 {
-	json_t *doc = json_object(), *v = NULL;
+	json_t *doc = json_object(), *v = NULL, *fj = NULL;
 	size_t i, j;
 	int rc = 0;
 
@@ -2545,40 +2578,14 @@ static int convert_doc(struct conv *c, struct node *top, json_t **out,
 			rc = to_json(c, n, 1, &v, err);
 		} else if (!strcmp(k, "functions") && n->type == N_MAP) {
 			v = json_object();
-			if (!v) {
+			if (!v)
 				rc = nomem(err);
-				goto out;
-			}
-			for (j = 0; j < n->nr && !rc; j++) {
-				struct node *f = n->items[j];
-				json_t *fj = NULL;
-
-				if (f->type == N_MAP && map_get(f, "env")) {
-					size_t e;
-
-					fj = json_object();
-					for (e = 0; fj && e < f->nr && !rc; e++) {
-						json_t *x = NULL;
-
-						rc = to_json(c, f->items[e],
-							key_eq(f->keys[e], "env", 3),
-							&x, err);
-						if (!rc && json_object_setn_new(fj,
-							f->keys[e]->text,
-							f->keys[e]->len, x))
-							rc = nomem(err);
-					}
-					if (!fj)
-						rc = nomem(err);
-				} else {
-					rc = to_json(c, f, 0, &fj, err);
-				}
+			for (j = 0; v && j < n->nr && !rc; j++) {
+				rc = convert_function(c, n->items[j], &fj, err);
 				if (!rc && json_object_setn_new(v,
 						n->keys[j]->text,
 						n->keys[j]->len, fj))
 					rc = nomem(err);
-				else if (rc)
-					json_decref(fj);
 			}
 		} else {
 			rc = to_json(c, n, 0, &v, err);
