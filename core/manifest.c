@@ -548,6 +548,11 @@ static int attach(struct parser *p, struct node *n, int is_alias,
 				    "write keys as plain text",
 				    is_alias ? "an alias" :
 				    n->type == N_MAP ? "a map" : "a list");
+		if (memchr(n->text, '\0', n->len))
+			return cerr(err, p->name, n->line, n->col,
+				    "the key '%s' contains a NUL character; "
+				    "keys are plain text",
+				    show(b, sizeof(b), n->text, n->len));
 		i = map_find(top->node, n->text, n->len);
 		if (i >= 0)
 			return cerr(err, p->name, n->line, n->col,
@@ -990,6 +995,12 @@ static int scalar_json(struct conv *c, const struct node *n, int as_text,
 		*out = json_real(dv);
 		break;
 	default:
+		/* a "\0" escape: no setting can hold it (C strings) */
+		if (memchr(n->text, '\0', n->len))
+			return cerr(err, c->name, n->line, n->col, "the text "
+				    "'%s' contains a NUL character; values "
+				    "are plain text",
+				    show(b, sizeof(b), n->text, n->len));
 		/* bytes checked as UTF-8 before parsing, and libyaml refuses
 		 * escapes of invalid code points: no second check needed */
 		*out = json_stringn_nocheck(n->text, n->len);
@@ -1184,6 +1195,8 @@ static const char *describe(char *buf, size_t size, const json_t *v)
 	struct ferry_buf t = FERRY_BUF_INIT;
 	char sb[128];
 
+	if (!v)
+		return "empty";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return "a map";
