@@ -391,6 +391,53 @@ static void test_missing_dependency_is_an_error(void **state)
 	fx_release(&f);
 }
 
+static void link_at(const char *proj, const char *target, const char *rel)
+{
+	char *p = ferry_path_join(proj, rel);
+
+	assert_non_null(p);
+	assert_int_equal(ferry_fs_mkdirs_parent(p, NULL), 0);
+	assert_int_equal(symlink(target, p), 0);
+	free(p);
+}
+
+/*
+ * pnpm's layout: node_modules/a links into .pnpm, and a's dependencies are
+ * its siblings there. The bundle flattens them to node_modules/<name>, where
+ * Node finds them from node_modules/a at run time.
+ */
+static void test_pnpm_layout(void **state)
+{
+	static const char *const want[] = {
+		"index.js",
+		"node_modules/a/index.js",
+		"node_modules/a/package.json",
+		"node_modules/b/index.js",
+		"package.json",
+		NULL,
+	};
+	struct ferry_bundle_files files = { NULL, 0, 0 };
+	struct fixture f;
+	char *proj = tpath("pnpm");
+
+	(void)state;
+	put(proj, "index.js", "exports.handler = 1;\n");
+	put(proj, "package.json", "{\"dependencies\":{\"a\":\"1\"}}");
+	put(proj, "node_modules/.pnpm/a@1.0.0/node_modules/a/package.json",
+	    "{\"name\":\"a\",\"dependencies\":{\"b\":\"1\"}}");
+	put(proj, "node_modules/.pnpm/a@1.0.0/node_modules/a/index.js", "a\n");
+	put(proj, "node_modules/.pnpm/b@1.0.0/node_modules/b/index.js", "b\n");
+	put(proj, "node_modules/.pnpm/c@1.0.0/node_modules/c/index.js", "c\n");
+	link_at(proj, "../../b@1.0.0/node_modules/b",
+		"node_modules/.pnpm/a@1.0.0/node_modules/b");
+	link_at(proj, ".pnpm/a@1.0.0/node_modules/a", "node_modules/a");
+	fx_init(&f, proj, "nodejs22", "index.js");
+	select_ok(&files, &f);
+	expect_names(&files, want);
+	ferry_bundle_files_release(&files);
+	fx_release(&f);
+}
+
 static void test_bad_package_json(void **state)
 {
 	struct fixture f;
@@ -764,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_none_mode_takes_the_directory),
 		cmocka_unit_test(test_include_overrides_never_selected),
 		cmocka_unit_test(test_missing_dependency_is_an_error),
+		cmocka_unit_test(test_pnpm_layout),
 		cmocka_unit_test(test_bad_package_json),
 		cmocka_unit_test(test_python_packages_dir),
 		cmocka_unit_test(test_python_virtualenv),
