@@ -438,6 +438,29 @@ static void test_pnpm_layout(void **state)
 	fx_release(&f);
 }
 
+/* A monorepo hoists packages above the function's project directory. */
+static void test_hoisted_above_project(void **state)
+{
+	static const char *const want[] = {
+		"index.js", "node_modules/x/index.js", "package.json", NULL,
+	};
+	struct ferry_bundle_files files = { NULL, 0, 0 };
+	struct fixture f;
+	char *mono = tpath("mono"), *proj = tpath("mono/packages/api");
+
+	(void)state;
+	put(proj, "index.js", "exports.handler = 1;\n");
+	put(proj, "package.json", "{\"dependencies\":{\"x\":\"1\"}}");
+	put(mono, "node_modules/x/index.js", "x\n");
+	put(mono, "node_modules/unrelated/index.js", "u\n");
+	fx_init(&f, proj, "nodejs22", "index.js");
+	select_ok(&files, &f);
+	expect_names(&files, want);
+	ferry_bundle_files_release(&files);
+	free(mono);
+	fx_release(&f);
+}
+
 static void test_bad_package_json(void **state)
 {
 	struct fixture f;
@@ -812,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_include_overrides_never_selected),
 		cmocka_unit_test(test_missing_dependency_is_an_error),
 		cmocka_unit_test(test_pnpm_layout),
+		cmocka_unit_test(test_hoisted_above_project),
 		cmocka_unit_test(test_bad_package_json),
 		cmocka_unit_test(test_python_packages_dir),
 		cmocka_unit_test(test_python_virtualenv),
