@@ -566,6 +566,28 @@ static int holder_stale(const struct holder *h)
 		kill((pid_t)h->pid, 0) < 0 && errno == ESRCH;
 }
 
+static int locked_by(struct ferry_error *err, const struct ferry_config *cfg,
+		     const struct holder *h, const char *key)
+{
+	return ferry_error_set(err, FERRY_ECONFLICT,
+			       "stage '%s' of service '%s' is locked by %s@%s "
+			       "(pid %ld) until %s; another deploy or rollback "
+			       "is running \xe2\x80\x94 wait for it, or delete "
+			       "%s if it is stale", cfg->stage, cfg->service,
+			       h->owner, h->host, h->pid, h->expires, key);
+}
+
+/* A lock we cannot read may be a newer ferry's: never delete it. */
+static int locked_unreadable(struct ferry_error *err,
+			     const struct ferry_config *cfg, const char *key)
+{
+	return ferry_error_set(err, FERRY_ECONFLICT,
+			       "stage '%s' of service '%s' is locked and the "
+			       "lock is unreadable; delete %s if no deploy or "
+			       "rollback is running", cfg->stage, cfg->service,
+			       key);
+}
+
 static int lock_take(struct ferry_provider *p, const struct ferry_config *cfg,
 		     unsigned ttl, struct ferry_error *err)
 {
@@ -612,23 +634,12 @@ static int lock_take(struct ferry_provider *p, const struct ferry_config *cfg,
 			ferry_error_set(err, rc, "%s", e.msg);
 			goto out;
 		}
-		if (parse_holder(&h, &seen) == 0 && (took_over ||
-						     !holder_stale(&h))) {
-			rc = ferry_error_set(err, FERRY_ECONFLICT,
-					     "stage '%s' of service '%s' is locked "
-					     "by %s@%s (pid %ld) until %s; another "
-					     "deploy or rollback is running \xe2\x80\x94 "
-					     "wait for it, or delete %s if it is stale",
-					     cfg->stage, cfg->service, h.owner,
-					     h.host, h.pid, h.expires, key);
+		if (parse_holder(&h, &seen) < 0) {
+			rc = locked_unreadable(err, cfg, key);
 			goto out;
 		}
-		if (took_over) {
-			rc = ferry_error_set(err, FERRY_ECONFLICT,
-					     "stage '%s' of service '%s' is locked "
-					     "and its lock '%s' is unreadable; delete "
-					     "it if no deploy is running",
-					     cfg->stage, cfg->service, key);
+		if (took_over || !holder_stale(&h)) {
+			rc = locked_by(err, cfg, &h, key);
 			goto out;
 		}
 		/*

@@ -628,6 +628,24 @@ static void test_lock_held(void **state)
 	ferry_deploy_result_release(&res);
 }
 
+/* A lock ferry cannot read is never deleted (it may be a newer ferry's). */
+static void test_lock_unreadable(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferry_deploy_result res;
+	struct ferry_blob blob = { "{\"lease\": 1}", 12, NULL };
+	struct ferry_error err;
+
+	ferry_error_init(&err);
+	assert_int_equal(fx->p.ops->put(&fx->p, "demo/dev/lock.json", &blob, 0,
+					&err), 0);
+	bundle(fx, "hello", "v1");
+	assert_int_equal(deploy_opts(fx, &res, 0, 0, &err), FERRY_ECONFLICT);
+	assert_non_null(strstr(err.msg, "lock is unreadable; delete "
+			       "demo/dev/lock.json"));
+	assert_int_equal(count_keys(fx, "demo/dev/lock.json"), 1);
+}
+
 static void test_lock_stale(void **state)
 {
 	struct fixture *fx = *state;
@@ -881,6 +899,7 @@ int main(void)
 		T(test_list),
 		T(test_number_taken),
 		T(test_lock_held),
+		T(test_lock_unreadable),
 		T(test_lock_stale),
 		T(test_lock_released_on_failure),
 		T(test_prune),
