@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,12 +79,19 @@ static void close_other_fds(int keep)
  * on failure the errno is sent to the parent through `report`.
  */
 static void child(const struct ferry_proc_opts *o, int in, int out, int errfd,
-		  int report, const sigset_t *oldmask)
+		  int report, const sigset_t *oldmask, pid_t parent)
 {
 	struct rlimit rl;
 	int e;
 
 	setpgid(0, 0);
+	/*
+	 * Our own process group keeps the terminal's Ctrl-C away from the
+	 * program, so die with ferry instead of running on as an orphan.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -150,7 +158,7 @@ int ferry_proc_run(struct ferry_proc_result *out,
 	size_t max = opts->output_max ? opts->output_max : DEFAULT_OUTPUT_MAX;
 	size_t written = 0;
 	long long deadline = 0;
-	pid_t pid = -1;
+	pid_t pid = -1, parent = getpid();
 	int rc = 0, reaped = 0, wstatus = 0, nomem = 0, child_errno = 0;
 	int masked = 0, sigpipe_was_pending;
 	sigset_t pending;
@@ -184,7 +192,8 @@ int ferry_proc_run(struct ferry_proc_result *out,
 		goto out;
 	}
 	if (pid == 0)
-		child(opts, pin[0], pout[1], perr[1], prep[1], &oldmask);
+		child(opts, pin[0], pout[1], perr[1], prep[1], &oldmask,
+		      parent);
 
 	/* Also here, so that a kill of the group never races the child. */
 	setpgid(pid, pid);
@@ -221,16 +230,23 @@ int ferry_proc_run(struct ferry_proc_result *out,
 		int wait_ms = 100, idx_in = -1, idx_out = -1, idx_err = -1;
 
 		if (!reaped) {
-			pid_t w = waitpid(pid, &wstatus, WNOHANG);
+			siginfo_t si;
 
-			if (w == pid) {
-				reaped = 1;
+			si.si_pid = 0;
+			if (waitid(P_PID, (id_t)pid, &si,
+				   WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == pid) {
 				/*
 				 * The program is done: whatever it left
 				 * behind in its group goes too, so that no
-				 * background child keeps our pipes open.
+				 * background child keeps our pipes open. The
+				 * unreaped zombie keeps the group id ours.
 				 */
 				kill(-pid, SIGKILL);
+				while (waitpid(pid, &wstatus, 0) < 0 &&
+				       errno == EINTR)
+					;
+				reaped = 1;
 			}
 		}
 		if (deadline && !out->timed_out && now_ms() >= deadline) {

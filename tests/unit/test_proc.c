@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -256,6 +257,48 @@ static void test_other_fds_closed(void **state)
 	ferry_proc_result_release(&r);
 }
 
+/* When ferry dies (kill -9, Ctrl-C), the program it runs dies with it. */
+static void test_dies_with_parent(void **state)
+{
+	char path[] = "/tmp/ferry-proc-XXXXXX";
+	const char *argv[] = { "sh", "-c", "echo $$ > \"$0\"; exec sleep 30",
+			       path, NULL };
+	struct ferry_proc_result r;
+	struct ferry_error err;
+	long prog = 0;
+	pid_t runner;
+	FILE *f;
+	int fd, i;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	runner = fork();
+	assert_true(runner >= 0);
+	if (runner == 0) {
+		run(&r, argv, NULL, 60000, 0, &err);
+		_exit(0);
+	}
+	for (i = 0; i < 500 && prog <= 0; i++) {
+		usleep(10000);
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%ld", &prog) != 1)
+				prog = 0;
+			fclose(f);
+		}
+	}
+	assert_true(prog > 1);
+	assert_true(pid_alive((pid_t)prog));
+	kill(runner, SIGKILL);
+	waitpid(runner, NULL, 0);
+	for (i = 0; i < 250 && pid_alive((pid_t)prog); i++)
+		usleep(20000);
+	assert_false(pid_alive((pid_t)prog));
+	unlink(path);
+}
+
 static void test_output_cap(void **state)
 {
 	const char *argv[] = { "sh", "-c", "head -c 100000 /dev/zero", NULL };
@@ -287,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_missing_program),
 		cmocka_unit_test(test_env_and_cwd),
 		cmocka_unit_test(test_other_fds_closed),
+		cmocka_unit_test(test_dies_with_parent),
 		cmocka_unit_test(test_output_cap),
 	};
 
