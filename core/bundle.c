@@ -245,6 +245,11 @@ static int plan_init(struct plan *p, const struct ferry_config *cfg,
 	}
 	if (p->pydir)
 		p->pydir_rel = below(cfg->dir, p->pydir);
+	/* inside a tree the project walk skips: walked on its own instead */
+	if (p->pydir_rel && (has_component(p->pydir_rel, ".git", 0) ||
+			     has_component(p->pydir_rel, ".ferry", 0) ||
+			     has_component(p->pydir_rel, "node_modules", 0)))
+		p->pydir_rel = NULL;
 	if (venv && *venv) {
 		p->venv = ferry_path_absolute(venv);
 		if (!p->venv)

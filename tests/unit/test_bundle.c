@@ -510,6 +510,28 @@ static void test_python_packages_dir(void **state)
 	fx_release(&f);
 }
 
+/* A packages directory under .ferry/ (a pip cache) is still read. */
+static void test_python_packages_under_ferry_dir(void **state)
+{
+	static const char *const want[] = {
+		"handler.py", "lib/__init__.py", NULL,
+	};
+	struct ferry_bundle_files files = { NULL, 0, 0 };
+	struct fixture f;
+	char *proj = tpath("pipcache");
+
+	(void)state;
+	put(proj, "handler.py", "def handler(e, c): return 1\n");
+	put(proj, ".ferry/pip/lib/__init__.py", "x\n");
+	put(proj, ".ferry/build/old.zip", "x\n");
+	fx_init(&f, proj, "python3.12", "handler.py");
+	f.cfg.python_packages = ferry_strdup(".ferry/pip");
+	select_ok(&files, &f);
+	expect_names(&files, want);
+	ferry_bundle_files_release(&files);
+	fx_release(&f);
+}
+
 /* Without python.packages an active virtualenv's site-packages is used. */
 static void test_python_virtualenv(void **state)
 {
@@ -838,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_hoisted_above_project),
 		cmocka_unit_test(test_bad_package_json),
 		cmocka_unit_test(test_python_packages_dir),
+		cmocka_unit_test(test_python_packages_under_ferry_dir),
 		cmocka_unit_test(test_python_virtualenv),
 		cmocka_unit_test(test_project_file_shadows_package),
 		cmocka_unit_test(test_handler_must_stay_in_the_bundle),
