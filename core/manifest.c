@@ -2782,7 +2782,7 @@ out:
 
 static int build_config(struct loader *L, struct ferry_config *cfg,
 			json_t *r, const char *provider_override,
-			const char *provider_from, json_t **docp)
+			json_t **docp)
 {
 	const struct node *top = L->top;
 	json_t *doc = json_object(), *v, *pkg = NULL;
@@ -2812,26 +2812,24 @@ static int build_config(struct loader *L, struct ferry_config *cfg,
 				 strlen(cfg->service)));
 	}
 
-	if (provider_override) {
-		cfg->provider = ferry_strdup(provider_override);
-	} else {
-		v = json_object_get(r, "provider");
-		if (v && !json_is_null(v)) {
-			rc = get_str(L, v, sh_child(top, "provider"),
-				     "'provider'", "one of " PROVIDERS_LIST,
-				     &cfg->provider);
-			if (!rc)
-				rc = provider_check(L, cfg->provider, NULL,
-						    sh_child(top, "provider"));
-			if (rc)
-				return rc;
-		} else {
-			cfg->provider = ferry_strdup("local");
-		}
+	/* the manifest's provider is checked even when -p overrides it */
+	v = json_object_get(r, "provider");
+	if (v && !json_is_null(v)) {
+		rc = get_str(L, v, sh_child(top, "provider"), "'provider'",
+			     "one of " PROVIDERS_LIST, &cfg->provider);
+		if (!rc)
+			rc = provider_check(L, cfg->provider, NULL,
+					    sh_child(top, "provider"));
+		if (rc)
+			return rc;
 	}
-	if (!cfg->provider)
-		return nomem(L->err);
-	(void)provider_from;
+	if (provider_override || !cfg->provider) {
+		free(cfg->provider);
+		cfg->provider = ferry_strdup(provider_override ?
+					     provider_override : "local");
+		if (!cfg->provider)
+			return nomem(L->err);
+	}
 
 	v = json_object_get(r, "runtime");
 	if (v && !json_is_null(v)) {
@@ -3095,7 +3093,7 @@ int ferry_manifest_load_mem(struct ferry_config **out, const char *data,
 	rc = ferry_vars_resolve(&rdoc, &vars, doc, err);
 	if (rc)
 		goto out;
-	rc = build_config(&L, cfg, rdoc, prov, prov_from, &final);
+	rc = build_config(&L, cfg, rdoc, prov, &final);
 	if (rc)
 		goto out;
 	cfg->doc = final;
