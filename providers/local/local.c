@@ -730,6 +730,13 @@ static int local_invoke(struct ferry_provider *p,
 	rc = unpack(&dir, p, &vi, err);
 	if (rc)
 		goto out;
+	if (check_key(vi.handler_file, NULL)) {
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "local: version '%s' names an invalid "
+				     "handler file '%s'", v->id,
+				     vi.handler_file);
+		goto out;
+	}
 	handler = ferry_path_join(dir, vi.handler_file);
 	if (!handler) {
 		rc = oom(err);

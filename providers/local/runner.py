@@ -11,6 +11,7 @@ module is imported by its dotted path from the bundle root (like Lambda), so
 `jobs/nightly.py` is `jobs.nightly`.
 """
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -86,7 +87,16 @@ def main():
         raise RuntimeFailure("Runtime.InvalidEvent", "the event is not JSON: %s" % e)
     rel = os.path.relpath(HANDLER_FILE, CODE_DIR)
     module_name = os.path.splitext(rel)[0].replace(os.sep, ".")
-    module = importlib.import_module(module_name)
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and os.path.abspath(
+            getattr(loaded, "__file__", None) or "") != HANDLER_FILE:
+        # a module the runner itself uses (json, time ...): load the file
+        spec = importlib.util.spec_from_file_location(
+            "ferry_handler_" + module_name.replace(".", "_"), HANDLER_FILE)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_name)
     fn = getattr(module, EXPORT, None)
     if not callable(fn):
         raise RuntimeFailure("Runtime.HandlerNotFound",

@@ -493,6 +493,14 @@ static void test_invoke_python(void **state)
 			       "bad input\n    File \"jobs/nightly.py\", line 2, "
 			       "in run"));
 
+	/* a handler module named like one the runner imports */
+	set_handler(fx, "python3.11", "json.py");
+	deploy_code(fx, "def run(event, context):\n"
+		    "    return 'mine'\n", &v);
+	assert_int_equal(invoke(fx, &v, "{}", &out, &err), 0);
+	assert_string_equal(out.buf, "\"mine\"");
+	set_handler(fx, "python3.11", "jobs/nightly.py");
+
 	/* more than `memory` MB */
 	deploy_code(fx, "def run(event, context):\n"
 		    "    b = bytearray(400 * 1024 * 1024)\n"
