@@ -3225,7 +3225,7 @@ static int needs_quotes(const char *s, size_t len)
 {
 	static const char *const words[] = {
 		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-		"on", "On", "ON", "off", "Off", "OFF", NULL
+		"on", "On", "ON", "off", "Off", "OFF", "<<", "=", NULL
 	};
 	long long iv;
 	double dv;
