@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ferry/cancel.h"
 #include "ferry/log.h"
 #include "ferry/suggest.h"
 
@@ -177,6 +178,30 @@ static void log_sink(enum ferry_log_level level, const char *msg, void *data)
 	}
 }
 
+/*
+ * The first Ctrl-C asks the running operation to stop at a safe point (it
+ * then releases the stage lock and kills a running handler); a second one
+ * kills ferry at once.
+ */
+static void on_signal(int sig)
+{
+	(void)sig;
+	ferry_cancel_request();
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;	/* no SA_RESTART: waits see EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 static int prepare(struct ferry_ctx *ctx, const struct ferry_cmd *cmd,
 		   struct ferry_error *err)
 {
@@ -195,6 +220,13 @@ static int prepare(struct ferry_ctx *ctx, const struct ferry_cmd *cmd,
 
 static int finish(struct ferry_ctx *ctx, int rc, struct ferry_error *err)
 {
+	if (rc && ferry_cancelled()) {
+		rc = FERRY_EINTR;
+		if (err->code != FERRY_EINTR) {
+			ferry_error_clear(err);
+			ferry_error_set(err, FERRY_EINTR, "interrupted");
+		}
+	}
 	if (rc) {
 		if (!err->code)
 			ferry_error_set(err, rc, "%s", rc == FERRY_ENOMEM ?
@@ -223,7 +255,7 @@ int main(int argc, char **argv)
 	ferry_error_init(&err);
 	ctx.tty = isatty(STDERR_FILENO);
 	ctx.color = ctx.tty && !(nc && *nc);
-	signal(SIGPIPE, SIG_IGN);
+	install_signals();
 
 	pos = calloc((size_t)argc + 1, sizeof(*pos));
 	if (!pos) {
