@@ -13,6 +13,7 @@
  * its own (`ferry serve` is the gateway) and no log store: handler output
  * is reported through ferry_log() as the invocation finishes.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -116,11 +117,69 @@ static void local_close(struct ferry_provider *p)
 	p->data = NULL;
 }
 
+/*
+ * The atomic writers of core/fs.c, and unpack() below, work in
+ * "<name>.tmp.<pid>" and leave it behind when killed. The pid, or 0 when
+ * `name` is no such temporary.
+ */
+static long temp_pid(const char *name)
+{
+	const char *t = strstr(name, ".tmp.");
+	const char *s;
+	long pid;
+
+	while (t) {
+		pid = 0;
+		for (s = t + 5; *s >= '0' && *s <= '9' && pid < 0x7fffffff; s++)
+			pid = pid * 10 + (*s - '0');
+		if (s > t + 5 && !*s && pid > 0)
+			return pid;
+		t = strstr(t + 1, ".tmp.");
+	}
+	return 0;
+}
+
+/*
+ * Delete what killed writers of this machine left in `dir`: temporaries
+ * whose process no longer exists. Best effort; a live writer's are kept.
+ */
+static void sweep_temps(const char *dir)
+{
+	struct dirent *de;
+	char *path;
+	long pid;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		pid = temp_pid(de->d_name);
+		if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		path = ferry_path_join(dir, de->d_name);
+		if (path) {
+			ferry_debug("local: removing '%s' left by a killed ferry",
+				    path);
+			ferry_fs_remove_tree(path, NULL);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? ferry_xstrfmt("%.*s", (int)(slash - path), path) :
+		ferry_strdup(".");
+}
+
 static int local_put(struct ferry_provider *p, const char *key,
 		     const struct ferry_blob *data, int if_absent,
 		     struct ferry_error *err)
 {
-	char *path = NULL;
+	char *path = NULL, *dir = NULL;
 	int rc;
 
 	rc = check_key(key, err);
@@ -137,7 +196,11 @@ static int local_put(struct ferry_provider *p, const char *key,
 	else
 		rc = ferry_fs_write_atomic(path, data->data, data->len, 0644,
 					   if_absent, err);
+	dir = parent_dir(path);
+	if (dir)
+		sweep_temps(dir);
 out:
+	free(dir);
 	free(path);
 	return rc;
 }
@@ -163,22 +226,6 @@ static int local_get(struct ferry_provider *p, const char *key,
 		rc = ferry_error_set(err, rc, "local: %s", e.msg);
 	free(path);
 	return rc;
-}
-
-/* The atomic writers of core/fs.c leave "<name>.tmp.<pid>" when killed. */
-static int is_temp(const char *name)
-{
-	const char *t = strstr(name, ".tmp.");
-	const char *s;
-
-	while (t) {
-		for (s = t + 5; *s >= '0' && *s <= '9'; s++)
-			;
-		if (s > t + 5 && !*s)
-			return 1;
-		t = strstr(t + 1, ".tmp.");
-	}
-	return 0;
 }
 
 static int local_list(struct ferry_provider *p, const char *prefix,
@@ -216,7 +263,7 @@ static int local_list(struct ferry_provider *p, const char *prefix,
 			rc = oom(err);
 			goto out;
 		}
-		if (!strncmp(key, prefix, strlen(prefix)) && !is_temp(key) &&
+		if (!strncmp(key, prefix, strlen(prefix)) && !temp_pid(key) &&
 		    !check_key(key, NULL)) {
 			if (ferry_strvec_push_owned(out, key)) {
 				key = NULL;
@@ -478,6 +525,13 @@ static int unpack(char **dir_out, struct ferry_provider *p,
 	rc = ferry_fs_remove_tree(tmp, err);
 	if (!rc)
 		rc = ferry_fs_mkdirs_parent(tmp, err);
+	if (!rc) {
+		char *cache = parent_dir(tmp);
+
+		if (cache)
+			sweep_temps(cache);
+		free(cache);
+	}
 	if (!rc)
 		rc = ferry_zip_extract(zip, tmp, err);
 	if (rc)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -259,6 +260,36 @@ static void test_store(void **state)
 	ferry_buf_release(&out);
 }
 
+/* Temporaries of killed writers are swept; a live writer's are kept. */
+static void test_sweep_temps(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferry_blob one = { "1", 1, NULL };
+	struct ferry_error err;
+	char *dead_tmp, *live_tmp;
+	pid_t dead;
+
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	waitpid(dead, NULL, 0);
+	dead_tmp = ferry_xstrfmt("%s/demo/artifacts/x.zip.tmp.%ld", fx->store,
+				 (long)dead);
+	live_tmp = ferry_xstrfmt("%s/demo/artifacts/y.zip.tmp.%ld", fx->store,
+				 (long)getppid());
+	ferry_error_init(&err);
+	assert_int_equal(ferry_fs_mkdirs_parent(dead_tmp, &err), 0);
+	assert_int_equal(ferry_fs_write_atomic(dead_tmp, "x", 1, 0644, 0, &err), 0);
+	assert_int_equal(ferry_fs_write_atomic(live_tmp, "y", 1, 0644, 0, &err), 0);
+	assert_int_equal(fx->p.ops->put(&fx->p, "demo/artifacts/z.zip", &one, 1,
+					&err), 0);
+	assert_false(ferry_fs_exists(dead_tmp));
+	assert_true(ferry_fs_exists(live_tmp));
+	free(dead_tmp);
+	free(live_tmp);
+}
+
 /* The store root defaults to .ferry/local in the project. */
 static void test_default_root(void **state)
 {
@@ -376,12 +407,24 @@ static void test_unpack_cache(void **state)
 	struct ferry_version v;
 	struct ferry_error err;
 	struct ferry_strvec entries = FERRY_STRVEC_INIT;
-	char *cache;
+	char *cache, *stale;
+	pid_t dead;
 
 	set_handler(fx, "provided", "bootstrap");
 	deploy_code(fx, "#!/bin/sh\ntouch marker-$$\nls | grep -c marker\n", &v);
+	/* what an invocation killed while unpacking left behind */
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	stale = ferry_xstrfmt("%s/.cache/%064d.tmp.%ld", fx->store, 0,
+			      (long)dead);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_fs_mkdirs(stale, &err), 0);
 	assert_int_equal(invoke(fx, &v, "{}", &out, &err), 0);
 	assert_string_equal(out.buf, "1");
+	assert_false(ferry_fs_exists(stale));
+	free(stale);
 	assert_int_equal(invoke(fx, &v, "{}", &out, &err), 0);
 	assert_string_equal(out.buf, "2");
 	cache = ferry_xstrfmt("%s/.cache", fx->store);
@@ -557,6 +600,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
 		T(test_store),
+		T(test_sweep_temps),
 		T(test_default_root),
 		T(test_publish_activate_remove),
 		T(test_invoke_provided),
