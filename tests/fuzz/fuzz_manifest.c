@@ -4,18 +4,19 @@
  * JSON and hashed. Variables that read files see an empty project
  * directory made at start-up.
  *
- * The build instruments only this file (tests/CMakeLists.txt adds
- * -fsanitize=fuzzer to the target, not to libferry), so the modules under
- * test are compiled in here to give the fuzzer coverage feedback; the
- * linker then takes no copy of them from libferry.
+ * Fuzz builds (-DFERRY_FUZZ=ON) compile libferry with
+ * -fsanitize=fuzzer-no-link, so the fuzzer sees coverage inside the loader.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/manifest.c"
-#include "../../core/vars.c"
+#include <unistd.h>
+
+#include "ferry/buf.h"
+#include "ferry/error.h"
+#include "ferry/manifest.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
