@@ -180,12 +180,17 @@ static void test_registry(void **state)
 	struct ferry_provider p;
 	struct ferry_error err;
 	const char *const *names = ferry_provider_names();
+	size_t i;
 
 	(void)state;
 	assert_non_null(ferry_provider_find("local"));
 	assert_string_equal(ferry_provider_find("local")->name, "local");
 	assert_null(ferry_provider_find("nimbus"));
 	assert_string_equal(names[0], "local");
+	/* every listed name opens a provider of that name */
+	for (i = 0; names[i]; i++)
+		assert_string_equal(ferry_provider_find(names[i])->name,
+				    names[i]);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.provider = "nimbus";
 	ferry_error_init(&err);
