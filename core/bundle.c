@@ -3,7 +3,7 @@
  *
  * Selection walks the project directory once. In `none` mode every file
  * goes in; in `deps` mode (also used for the default until the `trace`
- * mode exists, and for an explicit `trace`) the project's own files go in
+ * mode exists) the project's own files go in
  * without node_modules, the Python packages directory, a virtualenv inside
  * the project, `__pycache__/` and `*.pyc`, and the runtime's selector
  * (core/select_node.c, core/select_python.c) adds the dependencies. `.git/`,
@@ -219,13 +219,7 @@ static int plan_init(struct plan *p, const struct ferry_config *cfg,
 	case FERRY_PACK_NONE:
 		p->mode = FERRY_PACK_NONE;
 		break;
-	case FERRY_PACK_TRACE:
-		ferry_debug("bundle: '%s': mode 'trace' packs as 'deps' (whole "
-			    "production packages)",
-			    fn->name);
-		p->mode = FERRY_PACK_DEPS;
-		break;
-	default:
+	default:	/* the tracer is not there yet: default packs as deps */
 		p->mode = FERRY_PACK_DEPS;
 		break;
 	}
