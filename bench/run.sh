@@ -88,9 +88,15 @@ mkdir -p "$OUT" "$RES"
 
 ########## 4. measurements ##########
 # 4a. start-up: no shell in between (-N), so a 1 ms process is measured as such.
+# The floor, a C program linked with nothing, shows what process creation
+# alone costs on this machine at this moment.
+FLOOR=$WORK/floor
+printf '#include <stdio.h>\nint main(void) { puts("floor 0.1.0"); return 0; }\n' > "$FLOOR.c"
+cc -O2 -o "$FLOOR" "$FLOOR.c"
 say "start-up: ferry version / ferry --help / serverless --version ($STARTUP_RUNS runs each)"
-STARTUP_CMD="hyperfine -N --warmup 5 --runs $STARTUP_RUNS --export-json startup.json '$FERRY version' '$FERRY --help' '$SLS --version'"
+STARTUP_CMD="hyperfine -N --warmup 5 --runs $STARTUP_RUNS --export-json startup.json floor '$FERRY version' '$FERRY --help' '$SLS --version'"
 hyperfine -N --warmup 5 --runs "$STARTUP_RUNS" --export-json "$RES/startup.json" \
+	-n 'floor' "$FLOOR" \
 	-n 'ferry version' "$FERRY version" \
 	-n 'ferry --help' "$FERRY --help" \
 	-n 'serverless --version' "$SLS --version" >&2
@@ -176,11 +182,14 @@ package = load("package.json")
 # ---- timing table
 rows = []
 fv = startup["ferry version"]["median"]
-for name, desc in (("ferry version", "`ferry version`"),
+for name, desc in (("floor", "floor: a C program linked with nothing"),
+                   ("ferry version", "`ferry version`"),
                    ("ferry --help", "`ferry --help`"),
                    ("serverless --version", "`serverless --version`")):
     r = startup[name]
     rel = "1×" if name == "ferry version" else f"{ratio(r['median'], fv)} ferry version"
+    if name == "floor":
+        rel = f"ferry version = floor + {fmt_t(fv - r['median'])}"
     rows.append(("start-up", desc, r, rel))
 fp = package.get("ferry package")
 for name, desc in (("ferry package", "`ferry package` (deps, 3 zips)"),
