@@ -74,6 +74,9 @@ static void close_other_fds(int keep)
 			close(fd);
 }
 
+/* What the child was doing when it failed, reported with errno. */
+enum { STEP_SETUP, STEP_CWD, STEP_EXEC };
+
 /*
  * In the child: set up the process and exec. Only async-signal-safe calls;
  * on failure the errno is sent to the parent through `report`.
@@ -82,7 +85,7 @@ static void child(const struct ferry_proc_opts *o, int in, int out, int errfd,
 		  int report, const sigset_t *oldmask, pid_t parent)
 {
 	struct rlimit rl;
-	int e;
+	int step[2] = { STEP_SETUP, 0 };
 
 	setpgid(0, 0);
 	/*
@@ -104,21 +107,24 @@ static void child(const struct ferry_proc_opts *o, int in, int out, int errfd,
 		goto fail;
 	}
 	close_other_fds(report);
+	step[0] = STEP_CWD;
 	if (o->cwd && chdir(o->cwd) < 0)
 		goto fail;
+	step[0] = STEP_SETUP;
 	if (o->as_limit) {
 		rl.rlim_cur = rl.rlim_max = (rlim_t)o->as_limit;
 		if (setrlimit(RLIMIT_AS, &rl) < 0)
 			goto fail;
 	}
+	step[0] = STEP_EXEC;
 	if (o->envp)
 		execvpe(o->argv[0], (char *const *)o->argv,
 			(char *const *)o->envp);
 	else
 		execvp(o->argv[0], (char *const *)o->argv);
 fail:
-	e = errno;
-	if (write(report, &e, sizeof(e)) < 0)
+	step[1] = errno;
+	if (write(report, step, sizeof(step)) < 0)
 		_exit(127);
 	_exit(127);
 }
@@ -159,7 +165,8 @@ int ferry_proc_run(struct ferry_proc_result *out,
 	size_t written = 0;
 	long long deadline = 0;
 	pid_t pid = -1, parent = getpid();
-	int rc = 0, reaped = 0, wstatus = 0, nomem = 0, child_errno = 0;
+	int rc = 0, reaped = 0, wstatus = 0, nomem = 0;
+	int failed[2] = { 0, 0 };
 	int masked = 0, sigpipe_was_pending;
 	sigset_t pending;
 	ssize_t n;
@@ -204,17 +211,23 @@ int ferry_proc_run(struct ferry_proc_result *out,
 
 	/* Did exec succeed? The report pipe closes on exec (CLOEXEC). */
 	do {
-		n = read(prep[0], &child_errno, sizeof(child_errno));
+		n = read(prep[0], failed, sizeof(failed));
 	} while (n < 0 && errno == EINTR);
 	close_fd(&prep[0]);
-	if (n == (ssize_t)sizeof(child_errno)) {
+	if (n == (ssize_t)sizeof(failed)) {
 		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 			;
 		pid = -1;
-		rc = ferry_error_errno(err, child_errno == ENOENT ?
-				       FERRY_ENOTFOUND : FERRY_EFAIL,
-				       child_errno, "cannot run '%s'",
-				       opts->argv[0]);
+		if (failed[0] == STEP_CWD)
+			rc = ferry_error_errno(err, FERRY_EFAIL, failed[1],
+					       "cannot run '%s' in '%s'",
+					       opts->argv[0], opts->cwd);
+		else
+			rc = ferry_error_errno(err, failed[0] == STEP_EXEC &&
+					       failed[1] == ENOENT ?
+					       FERRY_ENOTFOUND : FERRY_EFAIL,
+					       failed[1], "cannot run '%s'",
+					       opts->argv[0]);
 		goto out;
 	}
 

@@ -220,6 +220,25 @@ static void test_missing_program(void **state)
 	ferry_proc_result_release(&r);
 }
 
+/* A missing working directory is not a missing program. */
+static void test_missing_cwd(void **state)
+{
+	const char *argv[] = { "true", NULL };
+	struct ferry_proc_opts o = { 0 };
+	struct ferry_proc_result r;
+	struct ferry_error err;
+
+	(void)state;
+	o.argv = argv;
+	o.cwd = "/nonexistent/ferry-dir";
+	ferry_proc_result_init(&r);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_proc_run(&r, &o, &err), FERRY_EFAIL);
+	assert_non_null(strstr(err.msg, "cannot run 'true' in "
+			       "'/nonexistent/ferry-dir'"));
+	ferry_proc_result_release(&r);
+}
+
 static void test_env_and_cwd(void **state)
 {
 	const char *argv[] = { "sh", "-c", "echo \"$GREETING\"; pwd", NULL };
@@ -328,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_leftover_background_child),
 		cmocka_unit_test(test_as_limit),
 		cmocka_unit_test(test_missing_program),
+		cmocka_unit_test(test_missing_cwd),
 		cmocka_unit_test(test_env_and_cwd),
 		cmocka_unit_test(test_other_fds_closed),
 		cmocka_unit_test(test_dies_with_parent),
