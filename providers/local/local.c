@@ -712,6 +712,21 @@ static void last_line(const struct ferry_buf *b, const char **s, int *n)
 	*n = (int)(end - start);
 }
 
+/* Did the program say it ran out of memory (V8, C++, libc)? */
+static int out_of_memory(const struct ferry_buf *errout)
+{
+	static const char *const marks[] = {
+		"heap out of memory", "Cannot allocate memory",
+		"std::bad_alloc", "out of memory", NULL,
+	};
+	size_t i;
+
+	for (i = 0; marks[i]; i++)
+		if (memmem(errout->buf, errout->len, marks[i], strlen(marks[i])))
+			return 1;
+	return 0;
+}
+
 static int handler_error(const struct ferry_function *fn,
 			 const struct ferry_proc_result *r,
 			 const struct version_info *vi,
@@ -734,6 +749,13 @@ static int handler_error(const struct ferry_function *fn,
 			if (json_is_string(line))
 				ferry_buf_addf(&msg, "\n    %s",
 					       json_string_value(line));
+	} else if (out_of_memory(&r->errout)) {
+		ferry_buf_addf(&msg, "ran out of memory (memory: %u MB; ",
+			       vi->memory);
+		if (r->exited)
+			ferry_buf_addf(&msg, "exit status %d)", r->status);
+		else
+			ferry_buf_addf(&msg, "killed by signal %d)", r->status);
 	} else {
 		if (r->exited)
 			ferry_buf_addf(&msg, "exited with status %d", r->status);

@@ -509,6 +509,25 @@ static void test_invoke_node_throws(void **state)
 	ferry_buf_release(&out);
 }
 
+/* Node's heap is capped at the function's memory. */
+static void test_invoke_node_memory(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferry_buf out = FERRY_BUF_INIT;
+	struct ferry_version v;
+	struct ferry_error err;
+
+	set_handler(fx, "nodejs20", "src/hog.js");
+	deploy_code(fx, "exports.handler = async () => {\n"
+		    "  const a = [];\n"
+		    "  for (;;) a.push(new Array(1e6).fill(1));\n"
+		    "};\n", &v);
+	assert_int_equal(invoke(fx, &v, "{}", &out, &err), FERRY_EFAIL);
+	assert_non_null(strstr(err.msg, "function 'hello' failed: ran out of "
+			       "memory (memory: 128 MB; "));
+	ferry_buf_release(&out);
+}
+
 static void test_invoke_python(void **state)
 {
 	struct fixture *fx = *state;
@@ -614,6 +633,7 @@ int main(void)
 		T(test_invoke_node),
 		T(test_invoke_node_esm),
 		T(test_invoke_node_throws),
+		T(test_invoke_node_memory),
 		T(test_invoke_python),
 		T(test_version_warning),
 		T(test_endpoint),
