@@ -684,17 +684,40 @@ static int terminate(struct ferry_strvec *v)
 }
 
 /* Hand the handler's own output to the user, one log line per line. */
-static void log_lines(const struct ferry_buf *b)
+static void log_lines(const char *buf, size_t len)
 {
-	const char *s = b->buf, *nl;
+	const char *s = buf, *nl;
 
-	while (s < b->buf + b->len) {
-		nl = memchr(s, '\n', (size_t)(b->buf + b->len - s));
+	while (s < buf + len) {
+		nl = memchr(s, '\n', (size_t)(buf + len - s));
 		if (!nl)
-			nl = b->buf + b->len;
+			nl = buf + len;
 		ferry_info("%.*s", (int)(nl - s), s);
 		s = nl + 1;
 	}
+}
+
+/*
+ * Where the result is in the program's stdout: all of it for `provided`;
+ * for the runners, the last line, which they write after the handler
+ * returned. Anything before it was written to fd 1 by the handler itself
+ * (Node cannot redirect that descriptor) and is logged like stderr.
+ */
+static void result_span(const struct ferry_buf *out, int runner,
+			const char **start, size_t *len)
+{
+	size_t end = out->len, from = 0;
+
+	while (end && (out->buf[end - 1] == '\n' || out->buf[end - 1] == '\r'))
+		end--;
+	if (runner) {
+		from = end;
+		while (from && out->buf[from - 1] != '\n')
+			from--;
+		log_lines(out->buf, from);
+	}
+	*start = out->buf + from;
+	*len = end - from;
 }
 
 /* The last non-empty line of a buffer (for crash messages). */
@@ -728,8 +751,8 @@ static int out_of_memory(const struct ferry_buf *errout)
 }
 
 static int handler_error(const struct ferry_function *fn,
-			 const struct ferry_proc_result *r,
-			 const struct version_info *vi,
+			 const struct ferry_proc_result *r, const char *span,
+			 size_t span_len, const struct version_info *vi,
 			 struct ferry_error *err)
 {
 	struct ferry_buf msg = FERRY_BUF_INIT;
@@ -738,7 +761,7 @@ static int handler_error(const struct ferry_function *fn,
 	size_t i;
 	int rc, n;
 
-	doc = json_loadb(r->out.buf, r->out.len, JSON_DECODE_ANY, NULL);
+	doc = json_loadb(span, span_len, JSON_DECODE_ANY, NULL);
 	type = json_string_value(json_object_get(doc, "errorType"));
 	text = json_string_value(json_object_get(doc, "errorMessage"));
 	if (type || text) {
@@ -791,7 +814,7 @@ static int local_invoke(struct ferry_provider *p,
 	struct ferry_proc_result r;
 	json_t *res = NULL;
 	char *dir = NULL, *runner = NULL, *handler = NULL;
-	const char *program;
+	const char *program, *span;
 	size_t len;
 	int rc;
 
@@ -893,7 +916,8 @@ static int local_invoke(struct ferry_provider *p,
 	}
 	if (rc)
 		goto out;
-	log_lines(&r.errout);
+	log_lines(r.errout.buf, r.errout.len);
+	result_span(&r.out, program != NULL, &span, &len);
 	if (r.timed_out) {
 		rc = ferry_error_set(err, FERRY_ETIMEOUT,
 				     "function '%s' timed out after %u s "
@@ -902,20 +926,17 @@ static int local_invoke(struct ferry_provider *p,
 		goto out;
 	}
 	if (!r.exited || r.status) {
-		rc = handler_error(fn, &r, &vi, err);
+		rc = handler_error(fn, &r, span, len, &vi, err);
 		goto out;
 	}
-	len = r.out.len;
-	while (len && (r.out.buf[len - 1] == '\n' || r.out.buf[len - 1] == '\r'))
-		len--;
-	res = json_loadb(r.out.buf, len, JSON_DECODE_ANY, NULL);
+	res = json_loadb(span, len, JSON_DECODE_ANY, NULL);
 	if (!res) {
 		rc = ferry_error_set(err, FERRY_EFAIL,
 				     "function '%s' failed: its result is not "
-				     "JSON: %.200s", fn->name, r.out.buf);
+				     "JSON: %.200s", fn->name, span);
 		goto out;
 	}
-	if (ferry_buf_add(result, r.out.buf, len))
+	if (ferry_buf_add(result, span, len))
 		rc = oom(err);
 out:
 	json_decref(res);

@@ -461,6 +461,23 @@ static void test_invoke_node(void **state)
 	assert_non_null(strstr(fx->logs.buf, "node log line"));
 	assert_non_null(strstr(fx->logs.buf, "raw write"));
 
+	/* a handler writing to descriptor 1 itself does not spoil the result */
+	deploy_code(fx, "const fs = require('fs');\n"
+		    "exports.handler = async () => {\n"
+		    "  fs.writeSync(1, 'sneaky line\\n');\n"
+		    "  throw new RangeError('after the write');\n"
+		    "};\n", &v);
+	assert_int_equal(invoke(fx, &v, "{}", &out, &err), FERRY_EFAIL);
+	assert_non_null(strstr(err.msg, "failed: RangeError: after the write"));
+	assert_non_null(strstr(fx->logs.buf, "1:sneaky line"));
+	deploy_code(fx, "const fs = require('fs');\n"
+		    "exports.handler = async () => {\n"
+		    "  fs.writeSync(1, 'sneaky\\n');\n"
+		    "  return 5;\n"
+		    "};\n", &v);
+	assert_int_equal(invoke(fx, &v, "{}", &out, &err), 0);
+	assert_string_equal(out.buf, "5");
+
 	/* sync and callback styles */
 	deploy_code(fx, "exports.handler = (e) => 'sync ' + e.n;\n", &v);
 	assert_int_equal(invoke(fx, &v, "{\"n\": 1}", &out, &err), 0);
