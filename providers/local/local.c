@@ -596,7 +596,10 @@ static int install_runner(char **path_out, struct ferry_provider *p,
 	return rc;
 }
 
-/* Major (node) or major.minor (python) version a runtime name asks for. */
+/*
+ * Warn when the installed program differs from the runtime's version: the
+ * major for node ("nodejs20" vs v22.1.0), 3.X for python ("python3.12").
+ */
 static void warn_version(const char *program, const char *runtime)
 {
 	const char *argv[] = { program, "--version", NULL };
@@ -628,12 +631,30 @@ out:
 	ferry_proc_result_release(&r);
 }
 
-static int env_push(struct ferry_strvec *env, const char *name,
-		    const char *value)
+static int env_has(const struct ferry_strvec *env, const char *name)
 {
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < env->nr; i++)
+		if (!strncmp(env->items[i], name, n) && env->items[i][n] == '=')
+			return 1;
+	return 0;
+}
+
+/* Add name=value unless the function's own env already set it. */
+static int env_default(struct ferry_strvec *env, const char *name,
+		       const char *value)
+{
+	if (env_has(env, name))
+		return 0;
 	return ferry_strvec_pushf(env, "%s=%s", name, value ? value : "");
 }
 
+/*
+ * A minimal environment: the function's env, then PATH, HOME, LANG and TZ
+ * unless it set them, then FERRY_* (always ferry's). Nothing else of the
+ * caller's environment (tokens, keys) reaches the handler.
+ */
 static int build_env(struct ferry_strvec *env, struct ferry_provider *p,
 		     const struct ferry_function *fn,
 		     const struct version_info *vi)
@@ -649,26 +670,27 @@ static int build_env(struct ferry_strvec *env, struct ferry_provider *p,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 		(long long)vi->timeout * 1000;
-	if (env_push(env, "PATH", path && *path ? path :
-		     "/usr/local/bin:/usr/bin:/bin") ||
-	    env_push(env, "HOME", home && *home ? home : "/tmp") ||
-	    env_push(env, "LANG", "C.UTF-8") || env_push(env, "TZ", "UTC"))
-		return FERRY_ENOMEM;
 	json_object_foreach(vi->env, k, v)
-		if (json_is_string(v) && !strchr(k, '=') &&
-		    env_push(env, k, json_string_value(v)))
+		if (json_is_string(v) && *k && !strchr(k, '=') &&
+		    strncmp(k, "FERRY_", 6) &&
+		    ferry_strvec_pushf(env, "%s=%s", k, json_string_value(v)))
 			return FERRY_ENOMEM;
-	if (env_push(env, "FERRY_FUNCTION_NAME", fn->name) ||
-	    env_push(env, "FERRY_FUNCTION_FULL_NAME", fn->full_name ?
-		     fn->full_name : fn->name) ||
-	    env_push(env, "FERRY_SERVICE", l->service) ||
-	    env_push(env, "FERRY_STAGE", l->stage) ||
-	    env_push(env, "FERRY_RUNTIME", vi->runtime) ||
+	if (env_default(env, "PATH", path && *path ? path :
+			"/usr/local/bin:/usr/bin:/bin") ||
+	    env_default(env, "HOME", home && *home ? home : "/tmp") ||
+	    env_default(env, "LANG", "C.UTF-8") ||
+	    env_default(env, "TZ", "UTC") ||
+	    env_default(env, "PYTHONDONTWRITEBYTECODE", "1") ||
+	    env_default(env, "PYTHONUNBUFFERED", "1") ||
+	    env_default(env, "FERRY_FUNCTION_NAME", fn->name) ||
+	    env_default(env, "FERRY_FUNCTION_FULL_NAME", fn->full_name ?
+			fn->full_name : fn->name) ||
+	    env_default(env, "FERRY_SERVICE", l->service) ||
+	    env_default(env, "FERRY_STAGE", l->stage) ||
+	    env_default(env, "FERRY_RUNTIME", vi->runtime) ||
 	    ferry_strvec_pushf(env, "FERRY_FUNCTION_MEMORY=%u", vi->memory) ||
 	    ferry_strvec_pushf(env, "FERRY_FUNCTION_TIMEOUT=%u", vi->timeout) ||
-	    ferry_strvec_pushf(env, "FERRY_DEADLINE_MS=%lld", deadline) ||
-	    env_push(env, "PYTHONDONTWRITEBYTECODE", "1") ||
-	    env_push(env, "PYTHONUNBUFFERED", "1"))
+	    ferry_strvec_pushf(env, "FERRY_DEADLINE_MS=%lld", deadline))
 		return FERRY_ENOMEM;
 	return 0;
 }

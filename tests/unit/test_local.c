@@ -30,7 +30,7 @@ struct fixture {
 	char *store;
 	struct ferry_config cfg;
 	struct ferry_function fn;
-	struct ferry_kv env[2];
+	struct ferry_kv env[4];
 	struct ferry_provider p;
 	struct ferry_buf logs;	/* what the provider logged */
 };
@@ -67,8 +67,12 @@ static int setup(void **state)
 	fx->env[0].value = strdup("hi from env");
 	fx->env[1].key = strdup("TABLE");
 	fx->env[1].value = strdup("users-dev");
+	fx->env[2].key = strdup("TZ");
+	fx->env[2].value = strdup("Europe/Paris");
+	fx->env[3].key = strdup("FERRY_STAGE");
+	fx->env[3].value = strdup("spoofed");
 	fx->fn.env.items = fx->env;
-	fx->fn.env.nr = 2;
+	fx->fn.env.nr = 4;
 	fx->cfg.functions = &fx->fn;
 	fx->cfg.functions_nr = 1;
 	ferry_buf_init(&fx->logs);
@@ -96,6 +100,10 @@ static int teardown(void **state)
 	free(fx->env[0].value);
 	free(fx->env[1].key);
 	free(fx->env[1].value);
+	free(fx->env[2].key);
+	free(fx->env[2].value);
+	free(fx->env[3].key);
+	free(fx->env[3].value);
 	free(fx->cfg.dir);
 	free(fx->cfg.file);
 	free(fx->cfg.service);
@@ -374,7 +382,7 @@ static void test_invoke_provided(void **state)
 	assert_int_equal(invoke(fx, &v, "{\"n\": 1}\n", &out, &err), 0);
 	assert_string_equal(out.buf, "{\"event\": {\"n\": 1}, \"greeting\": "
 			    "\"hi from env\", \"fn\": \"hello\", \"stage\": "
-			    "\"dev\", \"mem\": 128, \"tz\": \"UTC\"}");
+			    "\"dev\", \"mem\": 128, \"tz\": \"Europe/Paris\"}");
 	assert_non_null(strstr(fx->logs.buf, "log line from bootstrap"));
 	ferry_buf_release(&out);
 }
