@@ -460,6 +460,31 @@ out:
 	return rc;
 }
 
+/*
+ * Load the record live.json names. A record deleted by hand leaves the
+ * stage pointing nowhere: FERRY_ENOTFOUND saying how to get out of it.
+ */
+static int load_live(struct ferry_release *out, struct ferry_provider *p,
+		     const struct ferry_config *cfg, unsigned n,
+		     struct ferry_error *err)
+{
+	struct ferry_error e;
+	int rc;
+
+	ferry_error_init(&e);
+	rc = load_record(out, p, cfg, n, &e);
+	if (rc == FERRY_ENOTFOUND)
+		return ferry_error_set(err, rc, "stage '%s' of service '%s' is "
+				       "live at release %u, but its record is "
+				       "missing; roll back to an existing "
+				       "release with 'ferry rollback N', or "
+				       "deploy with --force", cfg->stage,
+				       cfg->service, n);
+	if (rc)
+		ferry_error_set(err, rc, "%s", e.msg);
+	return rc;
+}
+
 /* ---- who and when ----------------------------------------------------- */
 
 static void format_time(char buf[32], time_t t)
@@ -948,10 +973,18 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 	if (rc)
 		goto out;
 	if (live_n) {
-		rc = load_record(&live, p, cfg, live_n, err);
-		if (rc)
+		ferry_error_init(&e);
+		rc = load_live(&live, p, cfg, live_n, &e);
+		if (rc == FERRY_ENOTFOUND && opts->force) {
+			/* --force republishes everything it was given */
+			ferry_warn("%s", e.msg);
+			rc = 0;
+		} else if (rc) {
+			ferry_error_set(err, rc, "%s", e.msg);
 			goto out;
-		have_live = 1;
+		} else {
+			have_live = 1;
+		}
 	}
 
 	/* Plan: what changed compared with the live release. */
@@ -1157,11 +1190,14 @@ int ferry_release_rollback(struct ferry_release *out, struct ferry_provider *p,
 		rc = nothing_deployed(cfg, err);
 		goto out;
 	}
-	rc = load_record(&live, p, cfg, live_n, err);
-	if (!rc)
-		rc = list_numbers(&nums, p, cfg, err);
+	rc = list_numbers(&nums, p, cfg, err);
 	if (rc)
 		goto out;
+	/* rollback N also repairs a stage whose live record went missing */
+	rc = load_live(&live, p, cfg, live_n, target ? NULL : err);
+	if (rc && !target)
+		goto out;
+	rc = 0;
 	if (target) {
 		if (!has_number(&nums, target)) {
 			describe_numbers(&have, &nums);
@@ -1299,7 +1335,7 @@ int ferry_release_live(struct ferry_release *out, struct ferry_provider *p,
 		return rc;
 	if (!n)
 		return nothing_deployed(cfg, err);
-	return load_record(out, p, cfg, n, err);
+	return load_live(out, p, cfg, n, err);
 }
 
 int ferry_release_invoke(struct ferry_buf *result, struct ferry_provider *p,

@@ -812,6 +812,50 @@ static void test_remove(void **state)
 	ferry_buf_release(&out);
 }
 
+/* live.json naming a record deleted by hand: clear errors and a way out. */
+static void test_live_record_missing(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferry_deploy_result res;
+	struct ferry_buf out = FERRY_BUF_INIT;
+	struct ferry_release r;
+	struct ferry_error err;
+
+	bundle(fx, "hello", "v1");
+	deploy(fx);
+	bundle(fx, "hello", "v2");
+	deploy(fx);
+	ferry_error_init(&err);
+	assert_int_equal(fx->p.ops->del(&fx->p, "demo/dev/releases/2.json",
+					&err), 0);
+	assert_int_equal(ferry_release_invoke(&out, &fx->p, &fx->cfg,
+					      &fx->fns[0], NULL, &err),
+			 FERRY_ENOTFOUND);
+	assert_string_equal(err.msg, "stage 'dev' of service 'demo' is live at "
+			    "release 2, but its record is missing; roll back "
+			    "to an existing release with 'ferry rollback N', "
+			    "or deploy with --force");
+	assert_int_equal(deploy_opts(fx, &res, 0, 0, &err), FERRY_ENOTFOUND);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_release_rollback(&r, &fx->p, &fx->cfg, 0, &err),
+			 FERRY_ENOTFOUND);
+	/* rollback N repairs it */
+	ferry_error_init(&err);
+	assert_int_equal(ferry_release_rollback(&r, &fx->p, &fx->cfg, 1, &err), 0);
+	assert_int_equal(r.number, 2);	/* the free number */
+	ferry_release_release(&r);
+	assert_answer(fx, "hello", "v1");
+	/* and so does deploy --force */
+	assert_int_equal(fx->p.ops->del(&fx->p, "demo/dev/releases/2.json",
+					&err), 0);
+	assert_int_equal(deploy_opts(fx, &res, 1, 0, &err), 0);
+	assert_int_equal(res.release, 2);
+	assert_int_equal(res.fns[0].change, FERRY_CHANGE_NEW);
+	ferry_deploy_result_release(&res);
+	assert_answer(fx, "hello", "v2");
+	ferry_buf_release(&out);
+}
+
 static void test_invoke_not_deployed(void **state)
 {
 	struct fixture *fx = *state;
@@ -905,6 +949,7 @@ int main(void)
 		T(test_prune),
 		T(test_prune_keeps_live),
 		T(test_remove),
+		T(test_live_record_missing),
 		T(test_invoke_not_deployed),
 		cmocka_unit_test(test_record_json),
 	};
