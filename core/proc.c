@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ferry/cancel.h"
 #include "ferry/proc.h"
 
 #define DEFAULT_OUTPUT_MAX (64u << 20)
@@ -165,7 +166,7 @@ int ferry_proc_run(struct ferry_proc_result *out,
 	size_t written = 0;
 	long long deadline = 0;
 	pid_t pid = -1, parent = getpid();
-	int rc = 0, reaped = 0, wstatus = 0, nomem = 0;
+	int rc = 0, reaped = 0, wstatus = 0, nomem = 0, cancelled = 0;
 	int failed[2] = { 0, 0 };
 	int masked = 0, sigpipe_was_pending;
 	sigset_t pending;
@@ -266,7 +267,11 @@ int ferry_proc_run(struct ferry_proc_result *out,
 			out->timed_out = 1;
 			kill(-pid, SIGKILL);
 		}
-		if (out->timed_out && reaped)
+		if (ferry_cancelled() && !cancelled) {
+			cancelled = 1;	/* Ctrl-C: the program goes too */
+			kill(-pid, SIGKILL);
+		}
+		if ((out->timed_out || cancelled) && reaped)
 			break;
 		if (pout[0] < 0 && perr[0] < 0) {
 			if (reaped)
@@ -336,6 +341,10 @@ int ferry_proc_run(struct ferry_proc_result *out,
 		out->exited = 0;
 		out->status = WTERMSIG(wstatus);
 	}
+	if (!rc && cancelled)
+		rc = ferry_error_set(err, FERRY_EINTR,
+				     "interrupted while '%s' was running",
+				     opts->argv[0]);
 	if (!rc && nomem)
 		rc = ferry_error_set(err, FERRY_ENOMEM,
 				     "out of memory collecting the output of '%s'",

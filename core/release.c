@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "ferry/cancel.h"
 #include "ferry/git.h"
 #include "ferry/log.h"
 #include "ferry/release.h"
@@ -892,6 +893,23 @@ static void fn_ref_release(struct fn_ref *ref)
 	ref->stub.full_name = NULL;
 }
 
+/*
+ * Ctrl-C (ferry/cancel.h) is honoured only before anything becomes visible:
+ * the caller then drops the lock and nothing of the stage has changed.
+ */
+static int check_cancel(const struct ferry_release *live, int have_live,
+			struct ferry_error *err)
+{
+	if (!ferry_cancelled())
+		return 0;
+	if (have_live)
+		return ferry_error_set(err, FERRY_EINTR,
+				       "interrupted; release %u stays live",
+				       live->number);
+	return ferry_error_set(err, FERRY_EINTR,
+			       "interrupted; nothing was deployed");
+}
+
 /* Point every function of `rec` at its version (rollback). */
 static int activate_record(struct ferry_provider *p,
 			   const struct ferry_config *cfg,
@@ -1025,13 +1043,17 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 	/* Upload what the store lacks, then publish. */
 	for (i = 0; i < opts->bundles_nr; i++)
 		if (plan[i].publish) {
-			rc = upload(&res.uploads, p, cfg, &plan[i], err);
+			rc = check_cancel(&live, have_live, err);
+			if (!rc)
+				rc = upload(&res.uploads, p, cfg, &plan[i], err);
 			if (rc)
 				goto out;
 		}
 	for (i = 0; i < opts->bundles_nr; i++)
 		if (plan[i].publish) {
-			rc = publish(p, cfg, &plan[i], err);
+			rc = check_cancel(&live, have_live, err);
+			if (!rc)
+				rc = publish(p, cfg, &plan[i], err);
 			if (rc)
 				goto out;
 			snprintf(res.fns[i].version, sizeof(res.fns[i].version),
@@ -1089,6 +1111,9 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 		}
 	}
 	qsort(rec.fns, rec.fns_nr, sizeof(*rec.fns), cmp_fn);
+	rc = check_cancel(&live, have_live, err);
+	if (rc)
+		goto out;
 	rc = create_record(&rec, p, cfg, err);
 	if (rc)
 		goto out;
@@ -1237,6 +1262,9 @@ int ferry_release_rollback(struct ferry_release *out, struct ferry_provider *p,
 		goto out;
 	ferry_info("rolling back stage '%s' to release %u", cfg->stage,
 		   target);
+	rc = check_cancel(&live, live.number != 0, err);
+	if (rc)
+		goto out;
 	rc = activate_record(p, cfg, &to, err);
 	if (rc)
 		goto out;

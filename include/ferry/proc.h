@@ -41,7 +41,9 @@ void ferry_proc_result_release(struct ferry_proc_result *r);
 /*
  * Run a process to completion. Returns 0 when the process was started and
  * waited for (whatever its exit status: inspect `out`), FERRY_ENOTFOUND when
- * the program does not exist, FERRY_EFAIL on other start-up failures.
+ * the program does not exist, FERRY_EFAIL on other start-up failures, and
+ * FERRY_EINTR when cancellation was requested (ferry/cancel.h) while it ran:
+ * the process group is killed first.
  * `out` must be initialised by the caller.
  */
 int ferry_proc_run(struct ferry_proc_result *out,
