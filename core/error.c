@@ -47,13 +47,37 @@ int ferry_error_set(struct ferry_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * strerror_r() comes in two flavours: with _GNU_SOURCE (which the build
+ * defines) glibc's returns the message, which need not be in `buf`, while
+ * the XSI one returns 0 and fills `buf`. Testing the result against 0 took
+ * glibc's always non-NULL pointer for a failure and turned every message
+ * into "error <n>"; _Generic picks the right reading for either.
+ */
+static const char *gnu_message(const char *msg, const char *buf)
+{
+	return msg;
+}
+
+static const char *xsi_message(int rc, const char *buf)
+{
+	return rc ? NULL : buf;
+}
+
+#define STRERROR_MESSAGE(r, buf) \
+	_Generic((r), int: xsi_message, default: gnu_message)((r), (buf))
+
 int ferry_error_errno(struct ferry_error *err, int code, int errnum,
 		      const char *fmt, ...)
 {
-	char why[256];
+	char buf[256], why[256];
+	const char *msg;
 	va_list ap;
 
-	if (strerror_r(errnum, why, sizeof(why)) != 0)
+	msg = STRERROR_MESSAGE(strerror_r(errnum, buf, sizeof(buf)), buf);
+	if (msg && *msg)
+		snprintf(why, sizeof(why), "%s", msg);
+	else
 		snprintf(why, sizeof(why), "error %d", errnum);
 	va_start(ap, fmt);
 	vset(err, code, why, fmt, ap);
