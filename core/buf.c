@@ -89,11 +89,20 @@ int ferry_buf_vaddf(struct ferry_buf *b, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	n = vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	/*
+	 * vsnprintf may have written part of the output over the terminating
+	 * NUL before failing or running out of room: put it back on failure,
+	 * so the buffer keeps its previous contents.
+	 */
+	if (n < 0) {
+		b->buf[b->len] = '\0';
 		return FERRY_EFAIL;
+	}
 	if ((size_t)n >= b->alloc - b->len) {
-		if (ferry_buf_grow(b, (size_t)n))
+		if (ferry_buf_grow(b, (size_t)n)) {
+			b->buf[b->len] = '\0';
 			return FERRY_ENOMEM;
+		}
 		va_copy(cp, ap);
 		vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
 		va_end(cp);
