@@ -18,6 +18,7 @@ int ferry_fs_read(struct ferry_buf *out, const char *path, size_t max,
 		  struct ferry_error *err)
 {
 	struct stat st;
+	size_t start = out->len;	/* `out` may hold earlier content */
 	ssize_t n;
 	int fd, rc = 0;
 
@@ -56,7 +57,7 @@ int ferry_fs_read(struct ferry_buf *out, const char *path, size_t max,
 			break;
 		out->len += (size_t)n;
 		out->buf[out->len] = '\0';
-		if (max && out->len > max) {
+		if (max && out->len - start > max) {
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "'%s' is too large (at most %zu bytes)",
 					     path, max);
@@ -236,7 +237,8 @@ int ferry_fs_mkdirs(const char *path, struct ferry_error *err)
 
 	if (!p)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-	for (s = p + 1; ; s++) {
+	/* skip a leading '/', but never past the NUL of an empty path */
+	for (s = *p ? p + 1 : p; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
 		char c = *s;
