@@ -324,7 +324,7 @@ YAML
 	expect_invalid "ferry.yaml:2:14: not a text file (NUL byte); a manifest is UTF-8 YAML"
 }
 
-@test "a billion-laughs alias bomb is refused quickly" {
+@test "a billion-laughs alias bomb is refused, not expanded" {
 	sample_project
 	{
 		printf 'service: demo\nruntime: nodejs20\nfunctions:\n  hello:\n    handler: src/hello.handler\ncustom:\n'
@@ -335,13 +335,13 @@ YAML
 				$i $i $p $p $p $p $p $p $p $p $p $p
 		done
 	} > ferry.yaml
-	start=$(date +%s%N)
-	expect_invalid "ferry.yaml:13:12: aliases expand to more than 2000000 nodes; reduce the use of anchors and aliases (is this an alias bomb?)"
-	elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	[ "$elapsed_ms" -lt 2000 ]
+	# 10^10 nodes if expanded: a CPU cap far above the real cost (also
+	# under ASan) kills ferry, and fails the test, if it ever expands
+	( ulimit -t 20
+	  expect_invalid "ferry.yaml:13:12: aliases expand to more than 2000000 nodes; reduce the use of anchors and aliases (is this an alias bomb?)" )
 }
 
-@test "a 10 MB manifest validates (sanity bound: under 2 s of CPU)" {
+@test "a 10 MB manifest validates within a bounded amount of work" {
 	sample_project
 	python3 - <<'PY'
 with open("ferry.yaml", "w") as f:
@@ -358,13 +358,10 @@ with open("ferry.yaml", "w") as f:
         i += 1
 PY
 	[ "$(stat -c %s ferry.yaml)" -ge 10485760 ]
-	# CPU time of the process (user + sys), so a busy machine does not
-	# make it fail; bash's `time` measures the child
-	TIMEFORMAT='%3U %3S'
-	{ time ferry validate > out.txt 2>&1; } 2> time.txt
+	# Not a benchmark: a CPU cap far above the real cost (also under ASan)
+	# kills ferry, and fails the test, if loading ever goes non-linear.
+	( ulimit -t 30; ferry validate > out.txt 2>&1 ) || { cat out.txt; return 1; }
 	[ "$(cat out.txt)" = "ferry.yaml: valid (service 'demo', stage 'dev', provider 'local', 1 function)" ]
-	read -r user sys < time.txt
-	python3 -c "import sys; t = $user + $sys; print('cpu', t); sys.exit(0 if t < 2 else 1)"
 }
 
 @test "variables of every source are resolved in --print" {

@@ -438,7 +438,7 @@ static void test_big_manifest(void **state)
 				    &err))
 		fail_msg("%s", err.msg);
 	/* a sanity bound, not a benchmark (sanitizers slow everything) */
-	assert_true(now() - t0 < 2.0 * SLOWDOWN);
+	assert_true(now() - t0 < 5.0 * SLOWDOWN);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 		json_object_get(cfg->doc, "custom"), "key7"), "ref")),
 		"big-7");
@@ -481,7 +481,7 @@ static void test_alias_bomb_fast(void **state)
 	assert_int_equal(ferry_manifest_load_mem(&cfg, m.buf, m.len,
 						 "ferry.yaml", NULL, &err),
 			 FERRY_ECONFIG);
-	assert_true(now() - t0 < 0.5 * SLOWDOWN);
+	assert_true(now() - t0 < 2.0 * SLOWDOWN);
 	assert_non_null(strstr(err.msg, "aliases expand to more than 2000000 "
 			       "nodes"));
 	ferry_buf_release(&m);
