@@ -74,6 +74,10 @@ int ferry_error_errno(struct ferry_error *err, int code, int errnum,
 	const char *msg;
 	va_list ap;
 
+	/* "permission denied" is exit 4 (credentials or permission) */
+	if (code == FERRY_EFAIL &&
+	    (errnum == EACCES || errnum == EPERM || errnum == EROFS))
+		code = FERRY_EAUTH;
 	msg = STRERROR_MESSAGE(strerror_r(errnum, buf, sizeof(buf)), buf);
 	if (msg && *msg)
 		snprintf(why, sizeof(why), "%s", msg);

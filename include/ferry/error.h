@@ -46,7 +46,11 @@ void ferry_error_init(struct ferry_error *err);
 int ferry_error_set(struct ferry_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Same as ferry_error_set() with "<fmt>: <strerror(errnum)>" as message. */
+/*
+ * Same as ferry_error_set() with "<fmt>: <strerror(errnum)>" as message.
+ * A FERRY_EFAIL caused by EACCES, EPERM or EROFS becomes FERRY_EAUTH (exit
+ * 4: permission); the code actually recorded is returned.
+ */
 int ferry_error_errno(struct ferry_error *err, int code, int errnum,
 		      const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
