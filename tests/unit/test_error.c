@@ -1,7 +1,7 @@
 /*
  * test_error.c - the error record (core/error.c): the first error wins, a
- * NULL record is allowed, errno messages, and the documented exit code of
- * every FERRY_E* code.
+ * NULL record is allowed, errno messages (permission errors become
+ * FERRY_EAUTH), and the documented exit code of every FERRY_E* code.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -95,6 +95,36 @@ static void test_errno_message(void **state)
 	assert_string_equal(err.msg, want);
 }
 
+static void test_errno_permission_is_auth(void **state)
+{
+	static const int denied[] = { EACCES, EPERM, EROFS };
+	struct ferry_error err;
+	size_t i;
+
+	(void)state;
+	/* a plain failure caused by a refused permission is exit 4 */
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		ferry_error_init(&err);
+		assert_int_equal(ferry_error_errno(&err, FERRY_EFAIL, denied[i],
+						   "cannot write '%s'", "s"),
+				 FERRY_EAUTH);
+		assert_int_equal(err.code, FERRY_EAUTH);
+		assert_int_equal(ferry_error_exit_code(err.code), 4);
+		assert_int_equal(ferry_error_errno(NULL, FERRY_EFAIL, denied[i],
+						   "x"), FERRY_EAUTH);
+	}
+	/* other causes stay failures; a specific code is kept as given */
+	ferry_error_init(&err);
+	assert_int_equal(ferry_error_errno(&err, FERRY_EFAIL, EIO, "read"),
+			 FERRY_EFAIL);
+	assert_int_equal(err.code, FERRY_EFAIL);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_error_errno(&err, FERRY_ENOTFOUND, EACCES, "x"),
+			 FERRY_ENOTFOUND);
+	assert_int_equal(ferry_error_errno(NULL, FERRY_ECONFLICT, EPERM, "x"),
+			 FERRY_ECONFLICT);
+}
+
 static void test_long_message_truncated(void **state)
 {
 	struct ferry_error err;
@@ -151,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_first_error_wins),
 		cmocka_unit_test(test_null_record_allowed),
 		cmocka_unit_test(test_errno_message),
+		cmocka_unit_test(test_errno_permission_is_auth),
 		cmocka_unit_test(test_long_message_truncated),
 		cmocka_unit_test(test_exit_codes),
 	};
