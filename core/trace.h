@@ -83,7 +83,8 @@ int ferry_trace_explain(struct ferry_buf *out, const struct ferry_trace *t,
  * Built-ins (`fs`, `node:fs`) are skipped; a package with a native addon
  * (`.node` files, binding.gyp or prebuilds/) is kept whole; the
  * package.json of every reached package is kept. Packages matching
- * fn->package.external globs (e.g. "@aws-sdk/*") are left out on purpose.
+ * fn->package.external globs (e.g. "@aws-sdk/" and a star: every package
+ * of that scope) are left out on purpose.
  */
 int ferry_trace_node(struct ferry_trace *out, const struct ferry_config *cfg,
 		     const struct ferry_function *fn, struct ferry_error *err);
