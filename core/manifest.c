@@ -1133,7 +1133,7 @@ static const char *const methods[] = {
 #define METHODS_LIST "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY"
 
 static const char *const package_keys[] = {
-	"include", "exclude", "budget", "mode", NULL
+	"include", "exclude", "external", "budget", "mode", NULL
 };
 static const char *const pack_modes[] = { "deps", "none", NULL };
 
@@ -1496,9 +1496,12 @@ bad:
 			  "such as 512KB, 10MB or 1GB");
 }
 
+/* A list of globs (or one); `eg` is an example pattern for messages. */
 static int parse_globs(struct loader *L, json_t *v, const struct node *at,
-		       const char *what, struct ferry_strvec *out)
+		       const char *what, const char *eg,
+		       struct ferry_strvec *out)
 {
+	char want[128];
 	json_t *item;
 	size_t i;
 
@@ -1507,14 +1510,17 @@ static int parse_globs(struct loader *L, json_t *v, const struct node *at,
 	if (json_is_string(v))
 		return ferry_strvec_push(out, json_string_value(v)) ?
 			nomem(L->err) : 0;
-	if (!json_is_array(v))
-		return type_error(L, at, what, v, "a list of glob patterns, "
-				  "e.g. [\"assets/**\"]");
+	if (!json_is_array(v)) {
+		snprintf(want, sizeof(want), "a list of glob patterns, "
+			 "e.g. [\"%s\"]", eg);
+		return type_error(L, at, what, v, want);
+	}
+	snprintf(want, sizeof(want), "a non-empty glob pattern such as "
+		 "\"%s\"", eg);
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item) || !json_string_length(item))
 			return type_error(L, sh_item(at, i), "a pattern of "
-					  "the list", item, "a non-empty glob "
-					  "pattern such as \"assets/**\"");
+					  "the list", item, want);
 		if (ferry_strvec_push(out, json_string_value(item)))
 			return nomem(L->err);
 	}
@@ -1528,6 +1534,7 @@ static int parse_package(struct loader *L, json_t *pk, const struct node *sh,
 			 json_t *norm)
 {
 	struct ferry_strvec inc = FERRY_STRVEC_INIT, exc = FERRY_STRVEC_INIT;
+	struct ferry_strvec ext = FERRY_STRVEC_INIT;
 	json_t *v, *arr = NULL;
 	char b[128];
 	size_t i;
@@ -1537,16 +1544,23 @@ static int parse_package(struct loader *L, json_t *pk, const struct node *sh,
 		return 0;
 	if (!json_is_object(pk))
 		return type_error(L, sh, "'package'", pk, "a map with "
-				  "include, exclude, budget and mode");
+				  "include, exclude, external, budget and "
+				  "mode");
 	rc = check_keys(L, pk, sh, package_keys,
-			"include, exclude, budget, mode", in);
+			"include, exclude, external, budget, mode", in);
 	if (rc)
 		return rc;
 	rc = parse_globs(L, json_object_get(pk, "include"),
-			 sh_child(sh, "include"), "'include'", &inc);
+			 sh_child(sh, "include"), "'include'", "assets/**",
+			 &inc);
 	if (!rc)
 		rc = parse_globs(L, json_object_get(pk, "exclude"),
-				 sh_child(sh, "exclude"), "'exclude'", &exc);
+				 sh_child(sh, "exclude"), "'exclude'",
+				 "assets/**", &exc);
+	if (!rc)
+		rc = parse_globs(L, json_object_get(pk, "external"),
+				 sh_child(sh, "external"), "'external'",
+				 "@aws-sdk/*", &ext);
 	if (rc)
 		goto out;
 	for (i = 0; i < inc.nr; i++)
@@ -1554,6 +1568,9 @@ static int parse_package(struct loader *L, json_t *pk, const struct node *sh,
 			goto oom;
 	for (i = 0; i < exc.nr; i++)
 		if (ferry_strvec_push(&out->exclude, exc.items[i]))
+			goto oom;
+	for (i = 0; i < ext.nr; i++)
+		if (ferry_strvec_push(&out->external, ext.items[i]))
 			goto oom;
 	if (norm && inc.nr) {
 		arr = json_array();
@@ -1567,6 +1584,13 @@ static int parse_package(struct loader *L, json_t *pk, const struct node *sh,
 		for (i = 0; arr && i < exc.nr; i++)
 			json_array_append_new(arr, json_string(exc.items[i]));
 		if (!arr || json_object_set_new(norm, "exclude", arr))
+			goto oom;
+	}
+	if (norm && ext.nr) {
+		arr = json_array();
+		for (i = 0; arr && i < ext.nr; i++)
+			json_array_append_new(arr, json_string(ext.items[i]));
+		if (!arr || json_object_set_new(norm, "external", arr))
 			goto oom;
 	}
 	v = json_object_get(pk, "budget");
@@ -1609,6 +1633,7 @@ oom:
 out:
 	ferry_strvec_release(&inc);
 	ferry_strvec_release(&exc);
+	ferry_strvec_release(&ext);
 	return rc;
 }
 
@@ -2089,6 +2114,7 @@ static void package_release(struct ferry_package_opts *p)
 {
 	ferry_strvec_release(&p->include);
 	ferry_strvec_release(&p->exclude);
+	ferry_strvec_release(&p->external);
 }
 
 static void function_release(struct ferry_function *fn)
@@ -2262,6 +2288,10 @@ static int build_function(struct loader *L, struct ferry_config *cfg,
 	for (i = 0; i < cfg->package.exclude.nr; i++)
 		if (ferry_strvec_push(&fn->package.exclude,
 				      cfg->package.exclude.items[i]))
+			goto oom;
+	for (i = 0; i < cfg->package.external.nr; i++)
+		if (ferry_strvec_push(&fn->package.external,
+				      cfg->package.external.items[i]))
 			goto oom;
 	fn->package.mode = cfg->package.mode;
 	fn->package.budget = cfg->package.budget;

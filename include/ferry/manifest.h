@@ -78,6 +78,9 @@ struct ferry_package_opts {
 	struct ferry_strvec include;	/* gitignore-style globs */
 	struct ferry_strvec exclude;
 	uint64_t budget;		/* bytes; 0: no budget */
+	/* package-name globs (e.g. every @aws-sdk package) a tracer
+	 * leaves out on purpose */
+	struct ferry_strvec external;
 };
 
 struct ferry_function {

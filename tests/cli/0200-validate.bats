@@ -87,6 +87,53 @@ YAML
 	expect_invalid "ferry.yaml:6:5: unknown key 'memroy' of function 'hello'; allowed: handler, runtime, memory, timeout, env, events, description, package (did you mean 'memory'?)"
 }
 
+@test "package: external lists, merged per function" {
+	manifest <<'YAML'
+service: demo
+runtime: nodejs20
+package:
+  mode: none
+  external: "@aws-sdk/*"
+functions:
+  hello:
+    handler: src/hello.handler
+    package: { external: ["@smithy/*"], mode: deps }
+  nightly:
+    handler: jobs/nightly.run
+    runtime: python3.11
+YAML
+	run ferry validate --print
+	assert_status 0
+	python3 - "$output" <<'PY'
+import sys, yaml
+d = yaml.safe_load(sys.argv[1])
+assert d["package"] == {"external": ["@aws-sdk/*"], "mode": "none"}, d
+assert d["functions"]["hello"]["package"] == {"external": ["@smithy/*"], "mode": "deps"}, d
+assert "package" not in d["functions"]["nightly"], d
+PY
+}
+
+@test "package: unknown mode, external of the wrong type" {
+	manifest <<'YAML'
+service: demo
+runtime: nodejs20
+functions:
+  hello:
+    handler: src/hello.handler
+    package: { mode: dpes }
+YAML
+	expect_invalid "ferry.yaml:6:22: unknown package mode 'dpes'; allowed: deps, none (did you mean 'deps'?)"
+	manifest <<'YAML'
+service: demo
+runtime: nodejs20
+package: { external: 3 }
+functions:
+  hello:
+    handler: src/hello.handler
+YAML
+	expect_invalid "ferry.yaml:3:22: 'external' is a number (3); it must be a list of glob patterns, e.g. [\"@aws-sdk/*\"]"
+}
+
 @test "wrong type: memory is text" {
 	manifest <<'YAML'
 service: demo

@@ -244,7 +244,8 @@ static void test_yaml_round_trip(void **state)
 {
 	static const char *const cases[] = {
 		"ok-full", "ok-stage-prod", "ok-anchors", "ok-typed-vars",
-		"ok-files", "ok-quoting", "ok-provider-flag", NULL
+		"ok-files", "ok-quoting", "ok-provider-flag",
+		"ok-package-external", NULL
 	};
 	size_t i;
 
@@ -270,6 +271,31 @@ static void test_yaml_round_trip(void **state)
 		ferry_buf_release(&y);
 		free(project);
 	}
+}
+
+/* package.external: the service list, then the function's. */
+static void test_package_external(void **state)
+{
+	struct ferry_config *cfg = load_named("ok-package-external");
+	const struct ferry_function *hello, *nightly;
+
+	(void)state;
+	assert_int_equal(cfg->package.mode, FERRY_PACK_NONE);
+	assert_string_equal(ferry_pack_mode_name(cfg->package.mode), "none");
+	hello = ferry_config_function(cfg, "hello");
+	nightly = ferry_config_function(cfg, "nightly");
+	assert_non_null(hello);
+	assert_non_null(nightly);
+	assert_int_equal(hello->package.mode, FERRY_PACK_NONE);
+	assert_int_equal(hello->package.external.nr, 3);
+	assert_string_equal(hello->package.external.items[0], "@aws-sdk/*");
+	assert_string_equal(hello->package.external.items[1], "@smithy/*");
+	assert_string_equal(hello->package.external.items[2], "aws-crt");
+	assert_int_equal(hello->package.exclude.nr, 1);
+	assert_int_equal(nightly->package.mode, FERRY_PACK_DEPS);
+	assert_int_equal(nightly->package.external.nr, 1);
+	assert_string_equal(nightly->package.external.items[0], "@aws-sdk/*");
+	ferry_config_free(cfg);
 }
 
 static void test_accessors(void **state)
@@ -526,6 +552,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_yaml_round_trip),
+		cmocka_unit_test(test_package_external),
 		cmocka_unit_test(test_accessors),
 		cmocka_unit_test(test_config_hash),
 		cmocka_unit_test(test_load_file),
