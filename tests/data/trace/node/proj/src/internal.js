@@ -1,0 +1,3 @@
+const dep = require('#dep');
+const fs = require('#fs');
+module.exports = dep;

@@ -1,0 +1,2 @@
+try { require('pkg-exports/features/private/z'); } catch (e) {}
+module.exports = 'lib';
