@@ -121,9 +121,10 @@ static int is_name_char(unsigned char c)
 
 static int tok_is(const char *src, const struct tok *t, const char *s)
 {
-	size_t n = strlen(s);
-
-	return t->len == n && !memcmp(src + t->off, s, n);
+	/* the first byte rules out almost every token cheaply */
+	if (src[t->off] != s[0])
+		return 0;
+	return t->len == strlen(s) && !memcmp(src + t->off, s, t->len);
 }
 
 /* Keywords after which an expression (so a regex) starts. */
@@ -218,7 +219,11 @@ static size_t punct_len(const char *src, size_t len, size_t i)
 {
 	size_t k, n;
 
+	if (!strchr("=!<>&|?*+-%^./", src[i]) || i + 1 >= len)
+		return 1;
 	for (k = 0; puncts[k]; k++) {
+		if (puncts[k][0] != src[i])
+			continue;
 		n = strlen(puncts[k]);
 		if (i + n <= len && !memcmp(src + i, puncts[k], n)) {
 			/* `a?.5:b` is a conditional, not optional chaining. */
