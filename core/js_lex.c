@@ -110,13 +110,14 @@ static int push_tok(struct toks *v, enum tok_type type, size_t off,
 
 static int is_name_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	/* (c | 0x20) folds A-Z onto a-z */
+	return (unsigned char)((c | 0x20) - 'a') < 26 || c == '_' ||
 	       c == '$' || c >= 0x80 || c == '\\';
 }
 
 static int is_name_char(unsigned char c)
 {
-	return is_name_start(c) || (c >= '0' && c <= '9');
+	return is_name_start(c) || (unsigned char)(c - '0') < 10;
 }
 
 static int tok_is(const char *src, const struct tok *t, const char *s)

@@ -39,6 +39,7 @@ struct pinfo {
 	signed char pj_state;	/* dirs: -1 not read, 0 none/invalid, 1 read */
 	signed char native;	/* package roots: -1 unknown, 0, 1 */
 	signed char whole;	/* package roots: 1 once kept whole */
+	signed char queued;	/* files: 1 once queued for lexing */
 	json_t *pj;		/* owned; the dir's package.json when pj_state 1 */
 	long traced;		/* files: trace index, or -1 */
 };
@@ -864,8 +865,16 @@ static int warn(struct tracer *tr, const char *fmt, ...)
 	return 0;
 }
 
+/* Queue logical file `path` (trace index `idx`) for lexing, once. */
 static int enqueue(struct tracer *tr, const char *path, long idx)
 {
+	struct pinfo *p = pmap_get(&tr->map, path);
+
+	if (!p)
+		return oom(tr);
+	if (p->queued)
+		return 0;
+	p->queued = 1;
 	if (tr->queue.nr == tr->queue_alloc) {
 		size_t a = tr->queue_alloc ? tr->queue_alloc * 2 : 256;
 		long *q = realloc(tr->queue_idx, a * sizeof(*q));
@@ -1162,9 +1171,12 @@ static int scan_file(struct tracer *tr, const char *abs, long idx)
 		ret = add_file(tr, found, idx, s->line, why.buf, &cidx, &added);
 		if (ret)
 			goto out;
-		if (!added)
+		if (cidx < 0)
 			continue;
-		ret = reached(tr, found, cidx);
+		/* A file of a package kept whole is added unread; lex it once
+		 * an import reaches it. */
+		if (added)
+			ret = reached(tr, found, cidx);
 		if (!ret && is_code(found))
 			ret = enqueue(tr, found, cidx);
 		if (ret)

@@ -98,9 +98,12 @@ static const char proj_files[] =
 	"node_modules/esm-only/lib/v4.js\n"
 	"node_modules/esm-only/package.json\n"
 	"node_modules/esm-only/sync.js\n"
+	"node_modules/native-dep/index.js\n"
+	"node_modules/native-dep/package.json\n"
 	"node_modules/native-pkg/binding.gyp\n"
 	"node_modules/native-pkg/build/Release/addon.node\n"
 	"node_modules/native-pkg/index.js\n"
+	"node_modules/native-pkg/lib/helper.js\n"
 	"node_modules/native-pkg/package.json\n"
 	"node_modules/native-pkg/src/addon.cc\n"
 	"node_modules/pkg-exports/cjs/index.js\n"
@@ -179,6 +182,17 @@ static void test_project_node20(void **state)
 	assert_true(i >= 0);
 	assert_string_equal(f.trace.items[i].why,
 			    "native addon: package kept whole");
+
+	/* a file of a package kept whole is still followed when reached */
+	got = explain(&f.trace, "node_modules/native-dep/index.js");
+	assert_string_equal(got,
+			    "src/handler.js:16 require('native-pkg')\n"
+			    " -> node_modules/native-pkg/index.js native addon: "
+			    "package kept whole\n"
+			    " -> node_modules/native-pkg/lib/helper.js:1 "
+			    "require('native-dep')\n"
+			    " -> node_modules/native-dep/index.js\n");
+	free(got);
 
 	got = explain(&f.trace, "node_modules/esm-only/lib/v4.js");
 	assert_string_equal(got,
