@@ -1,0 +1,2 @@
+from .. import other
+y = 1

@@ -1,0 +1,1 @@
+TOKEN = "shadowing the standard library"

@@ -1,0 +1,1 @@
+import localpkg  # never imported by anything

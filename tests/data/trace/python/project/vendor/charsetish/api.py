@@ -1,0 +1,4 @@
+from .md import mess
+
+def detect(b):
+    return mess(b)

@@ -1,0 +1,2 @@
+def mess(b):
+    return 0

@@ -1,0 +1,4 @@
+from . import api
+from .compat import chardet
+import certish
+import charsetish
