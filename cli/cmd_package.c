@@ -1,16 +1,90 @@
 /*
  * cmd_package.c - `ferry package [FN...] [--out DIR]`: build the bundles
- * without deploying them.
+ * without deploying them; `--explain PATH` says instead why a file is or
+ * is not in each bundle.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "ferry/suggest.h"
 
 static const struct ferry_opt opts[] = {
 	{ "out", 'o', "DIR", "write bundles to DIR (default: .ferry/build)", FERRY_COMPLETE_DIR },
+	{ "explain", 0, "PATH", "say why PATH is or is not in each bundle",
+	  FERRY_COMPLETE_FILE },
 	{ NULL, 0, NULL, NULL, FERRY_COMPLETE_NONE },
 };
+
+static int selected(const char *name, const char *const *names, int nr)
+{
+	int j;
+
+	if (!nr)
+		return 1;
+	for (j = 0; j < nr; j++)
+		if (!strcmp(names[j], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * `--explain PATH`: one answer per selected function on stdout. Exit 0
+ * when at least one bundle explains PATH (in or out), 5 when it is in no
+ * bundle and no rule says why.
+ */
+static int explain(struct ferry_ctx *ctx, const struct ferry_args *args,
+		   const char *path, struct ferry_error *err)
+{
+	const struct ferry_config *cfg = ctx->cfg;
+	struct ferry_buf out = FERRY_BUF_INIT;
+	struct ferry_error one;
+	const char *cands[256], *hint;
+	size_t i, n, explained = 0, asked = 0;
+	int j, rc = 0;
+
+	for (j = 0; j < args->pos_nr; j++) {
+		if (ferry_config_function(cfg, args->pos[j]))
+			continue;
+		for (i = 0, n = 0; i < cfg->functions_nr && n < 255; i++)
+			cands[n++] = cfg->functions[i].name;
+		cands[n] = NULL;
+		hint = ferry_suggest(args->pos[j], cands);
+		return ferry_error_set(err, FERRY_ENOTFOUND,
+				       "no function '%s' in %s%s%s%s",
+				       args->pos[j], cfg->file,
+				       hint ? " (did you mean '" : "",
+				       hint ? hint : "", hint ? "'?)" : "");
+	}
+	for (i = 0; i < cfg->functions_nr; i++) {
+		if (!selected(cfg->functions[i].name, args->pos, args->pos_nr))
+			continue;
+		asked++;
+		ferry_error_init(&one);
+		ferry_buf_reset(&out);
+		rc = ferry_bundle_explain(&out, cfg, &cfg->functions[i], path,
+					  &one);
+		if (rc == FERRY_ENOTFOUND) {
+			printf("%s\n", one.msg);
+			rc = 0;
+			continue;
+		}
+		if (rc) {
+			rc = ferry_error_set(err, rc, "%s", one.msg);
+			goto out;
+		}
+		fputs(out.buf ? out.buf : "", stdout);
+		explained++;
+	}
+	if (asked && !explained)
+		rc = ferry_error_set(err, FERRY_ENOTFOUND,
+				     "'%s' is in no bundle and no rule says "
+				     "why", path);
+out:
+	ferry_buf_release(&out);
+	return rc;
+}
 
 static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	       struct ferry_error *err)
@@ -21,6 +95,8 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	char took[32];
 	int rc;
 
+	if (ferry_arg(args, "explain"))
+		return explain(ctx, args, ferry_arg(args, "explain"), err);
 	rc = ferry_cli_build(ctx, args->pos, args->pos_nr, ferry_arg(args, "out"),
 			     1, &bundles, &nr, err);
 	if (rc)
@@ -43,7 +119,13 @@ const struct ferry_cmd ferry_cmd_package = {
 	"named) into .ferry/build/<function>.zip and prints, per bundle, its\n"
 	"files, bytes raw and zipped, and sha256. With --json: one line per\n"
 	"bundle, {\"event\":\"bundle\",\"function\",\"path\",\"files\",\"bytes\",\n"
-	"\"zipped\",\"sha256\"}.",
+	"\"zipped\",\"sha256\"}.\n"
+	"\n"
+	"With --explain PATH nothing is written: for each function it prints\n"
+	"the chain of imports that brought PATH (relative to the project)\n"
+	"into the bundle, or why it is left out (package.exclude, not reached\n"
+	"from the handler, a devDependency, outside the project). Exit 5 when\n"
+	"PATH is in no bundle and no rule says why.",
 	.opts = opts,
 	.max_args = -1,
 	.complete = FERRY_COMPLETE_FUNCTION,

@@ -1,15 +1,20 @@
 /*
- * bundle.c - which files make up a function's bundle, and writing it.
+ * bundle.c - which files make up a function's bundle, why, and writing it.
  *
  * Selection walks the project directory once. In `none` mode every file
- * goes in; in `deps` mode (also used for the default until the `trace`
- * mode exists) the project's own files go in
+ * goes in; in `deps` mode the project's own files go in
  * without node_modules, the Python packages directory, a virtualenv inside
  * the project, `__pycache__/` and `*.pyc`, and the runtime's selector
- * (core/select_node.c, core/select_python.c) adds the dependencies. `.git/`,
+ * (core/select_node.c, core/select_python.c) adds the dependencies. In
+ * `trace` mode the tracer of the runtime (core/trace_node.c,
+ * core/trace_python.c) gives the whole list: the files the handler loads;
+ * the project walk then only serves `package.include`. `.git/`,
  * `.ferry/`, `.ferry-build*` leftovers and the manifest never go in. Then
  * `package.exclude` removes matches and `package.include` adds the project
  * files it matches, whatever the rules above said.
+ *
+ * `--explain` runs the same selection and keeps what it learnt on the
+ * way (the trace, the packages reached) to say why a file is in or out.
  *
  * Writing hands the sorted list to core/zip.c, hashes the zip and checks
  * the package budget. It does not upload, cache or deploy anything.
@@ -28,6 +33,7 @@
 #include "ferry/log.h"
 #include "ferry/zip.h"
 #include "select.h"
+#include "trace.h"
 
 void ferry_bundle_files_release(struct ferry_bundle_files *f)
 {
@@ -89,7 +95,7 @@ int ferry_select_add(struct ferry_bundle_files *files, const char *name,
 struct plan {
 	const struct ferry_config *cfg;	    /* borrowed */
 	const struct ferry_function *fn;    /* borrowed */
-	enum ferry_pack_mode mode;	    /* FERRY_PACK_DEPS or _NONE */
+	enum ferry_pack_mode mode;	    /* _TRACE, _DEPS or _NONE */
 	const struct ferry_strvec *include; /* borrowed */
 	const struct ferry_strvec *exclude; /* borrowed */
 	const char *manifest;  /* borrowed; manifest path inside the project */
@@ -203,6 +209,21 @@ static void real_below(struct plan *p, char **abs, const char **rel)
 	free(ra);
 }
 
+/*
+ * The mode a function packs with. `trace` needs a tracer: a `provided`
+ * function has none, its handler's project files go in as in `deps` mode.
+ * The default is `deps` (see docs/bundles.md).
+ */
+static enum ferry_pack_mode effective_mode(const struct ferry_function *fn)
+{
+	switch (fn->package.mode) {
+	case FERRY_PACK_NONE:
+		return FERRY_PACK_NONE;
+	default:
+		return FERRY_PACK_DEPS;
+	}
+}
+
 static int plan_init(struct plan *p, const struct ferry_config *cfg,
 		     const struct ferry_function *fn, struct ferry_error *err)
 {
@@ -215,15 +236,8 @@ static int plan_init(struct plan *p, const struct ferry_config *cfg,
 	p->include = &fn->package.include;
 	p->exclude = &fn->package.exclude;
 	p->manifest = manifest_rel(cfg);
-	switch (fn->package.mode) {
-	case FERRY_PACK_NONE:
-		p->mode = FERRY_PACK_NONE;
-		break;
-	default:	/* the tracer is not there yet: default packs as deps */
-		p->mode = FERRY_PACK_DEPS;
-		break;
-	}
-	if (fn->runtime_kind == FERRY_RT_PYTHON && p->mode == FERRY_PACK_DEPS) {
+	p->mode = effective_mode(fn);
+	if (fn->runtime_kind == FERRY_RT_PYTHON && p->mode != FERRY_PACK_NONE) {
 		rc = ferry_select_python_dir(&p->pydir, cfg, fn, err);
 		if (rc)
 			return rc;
@@ -254,7 +268,7 @@ static int plan_init(struct plan *p, const struct ferry_config *cfg,
 			real_below(p, &p->venv, &p->venv_rel);
 	}
 	ferry_debug("bundle: '%s': mode %s, runtime %s", fn->name,
-		    p->mode == FERRY_PACK_NONE ? "none" : "deps",
+		    ferry_pack_mode_name(p->mode),
 		    fn->runtime ? fn->runtime : "?");
 	return 0;
 }
@@ -291,11 +305,14 @@ static int select_project(struct ferry_bundle_files *base,
 		skip[n++] = "__pycache__";
 	}
 	skip[n] = NULL;
+	/* trace mode: the tracer names the files; the walk serves include */
+	if (p->mode == FERRY_PACK_TRACE && !p->include->nr)
+		return 0;
 	rc = ferry_fs_walk(&all, p->cfg->dir, skip, err);
 	plen = p->pydir_rel ? strlen(p->pydir_rel) : 0;
 	for (i = 0; !rc && i < all.nr; i++) {
 		rel = all.items[i];
-		want = !never_selected(p, rel) &&
+		want = p->mode != FERRY_PACK_TRACE && !never_selected(p, rel) &&
 		       (p->mode == FERRY_PACK_NONE || !deps_dropped(p, rel));
 		if (want && ferry_glob_list_match(p->exclude, rel)) {
 			ferry_debug("bundle: '%s' excluded by package.exclude",
@@ -405,38 +422,60 @@ static int has_name(const struct ferry_bundle_files *f, const char *name)
 	return 0;
 }
 
-int ferry_bundle_select(struct ferry_bundle_files *out,
-			const struct ferry_config *cfg,
-			const struct ferry_function *fn,
-			struct ferry_error *err)
+/* What one selection found besides the files, kept for --explain. */
+struct selection {
+	struct plan p;
+	struct ferry_bundle_files files; /* the bundle, sorted by name */
+	struct ferry_trace trace;	 /* trace mode: the tracer's record */
+	struct ferry_select_pkgs pkgs;	 /* deps mode, Node: reached packages */
+};
+
+static void selection_release(struct selection *s)
+{
+	ferry_bundle_files_release(&s->files);
+	ferry_trace_release(&s->trace);
+	ferry_select_pkgs_release(&s->pkgs);
+	plan_release(&s->p);
+}
+
+/*
+ * Select the files of `fn` into `s` (zeroed by the caller). `warn`: send
+ * the trace's warnings to ferry_warn, once per bundle built.
+ */
+static int select_all(struct selection *s, const struct ferry_config *cfg,
+		      const struct ferry_function *fn, int warn,
+		      struct ferry_error *err)
 {
 	struct ferry_bundle_files base = {NULL, 0, 0}, deps = {NULL, 0, 0};
 	struct ferry_bundle_files kept = {NULL, 0, 0};
-	struct plan p;
+	struct plan *p = &s->p;
 	size_t i;
 	int rc;
 
+	(void)warn;
+	ferry_trace_init(&s->trace);
 	if (!cfg || !fn || !cfg->dir)
 		return ferry_error_set(err, FERRY_EFAIL,
 				       "bundle: no project directory");
-	rc = plan_init(&p, cfg, fn, err);
+	rc = plan_init(p, cfg, fn, err);
 	if (rc)
 		goto out;
-	rc = select_project(&base, &deps, &p, err);
+	rc = select_project(&base, &deps, p, err);
 	if (rc)
 		goto out;
-	if (p.mode == FERRY_PACK_DEPS) {
+	if (p->mode == FERRY_PACK_DEPS) {
 		if (fn->runtime_kind == FERRY_RT_NODE)
-			rc = ferry_select_node(&deps, cfg, fn, err);
-		else if (fn->runtime_kind == FERRY_RT_PYTHON && p.pydir &&
-			 !p.pydir_rel)
-			rc = ferry_select_python(&deps, p.pydir, err);
-		if (rc)
-			goto out;
+			rc = ferry_select_node_pkgs(&deps, &s->pkgs, cfg, fn,
+						    err);
+		else if (fn->runtime_kind == FERRY_RT_PYTHON && p->pydir &&
+			 !p->pydir_rel)
+			rc = ferry_select_python(&deps, p->pydir, err);
 	}
+	if (rc)
+		goto out;
 	/* package.exclude applies to dependency files too (by bundle name). */
 	for (i = 0; i < deps.nr; i++) {
-		if (ferry_glob_list_match(p.exclude, deps.items[i].name)) {
+		if (ferry_glob_list_match(p->exclude, deps.items[i].name)) {
 			ferry_debug("bundle: '%s' excluded by package.exclude",
 				    deps.items[i].name);
 			free(deps.items[i].name);
@@ -446,23 +485,276 @@ int ferry_bundle_select(struct ferry_bundle_files *out,
 		deps.items[kept.nr++] = deps.items[i];
 	}
 	deps.nr = kept.nr;
-	rc = merge(out, &base, &deps, err);
+	rc = merge(&s->files, &base, &deps, err);
 	if (rc)
 		goto out;
-	if (fn->handler_file && !has_name(out, fn->handler_file)) {
+	if (fn->handler_file && !has_name(&s->files, fn->handler_file)) {
 		rc =
 		    ferry_error_set(err, FERRY_ECONFIG,
 				    "the handler file '%s' of function '%s' is "
 				    "not in its bundle; check package.exclude",
 				    fn->handler_file, fn->name);
-		ferry_bundle_files_release(out);
 		goto out;
 	}
-	ferry_debug("bundle: '%s': %zu files selected", fn->name, out->nr);
+	ferry_debug("bundle: '%s': %zu files selected", fn->name,
+		    s->files.nr);
 out:
 	ferry_bundle_files_release(&base);
 	ferry_bundle_files_release(&deps);
-	plan_release(&p);
+	return rc;
+}
+
+int ferry_bundle_select(struct ferry_bundle_files *out,
+			const struct ferry_config *cfg,
+			const struct ferry_function *fn,
+			struct ferry_error *err)
+{
+	struct selection s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = select_all(&s, cfg, fn, 1, err);
+	if (!rc) {
+		*out = s.files;
+		memset(&s.files, 0, sizeof(s.files));
+	}
+	selection_release(&s);
+	return rc;
+}
+
+/* The pattern of `pats` that decides a match of `path`, or NULL. */
+static const char *deciding(const struct ferry_strvec *pats, const char *path)
+{
+	const char *p;
+	size_t i;
+
+	for (i = pats->nr; i > 0; i--) {
+		p = pats->items[i - 1];
+		if (p[0] == '!') {
+			if (ferry_glob_match(p + 1, path))
+				return NULL;
+		} else if (ferry_glob_match(p[0] == '\\' && p[1] == '!' ? p + 1
+								      : p,
+					    path)) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The package a bundle name belongs to: the part after the last
+ * "node_modules/" ("@scope/x" or "x"), written to `buf`; NULL when none.
+ */
+static const char *node_package(const char *name, char *buf, size_t len)
+{
+	const char *s = NULL, *e, *q;
+
+	for (q = name; (q = strstr(q, "node_modules/")); q++)
+		if (q == name || q[-1] == '/')
+			s = q + 13;
+	if (!s || !*s)
+		return NULL;
+	e = strchr(s, '/');
+	if (e && s[0] == '@')
+		e = strchr(e + 1, '/');
+	if (!e || (size_t)(e - s) >= len)
+		return NULL;
+	memcpy(buf, s, (size_t)(e - s));
+	buf[e - s] = '\0';
+	return buf;
+}
+
+/* The Node package of `deps` mode that holds `name`, or NULL. */
+static const struct ferry_select_pkg *
+pkg_of(const struct ferry_select_pkgs *pkgs, const char *name)
+{
+	const struct ferry_select_pkg *best = NULL;
+	size_t i, n;
+
+	for (i = 0; i < pkgs->nr; i++) {
+		n = strlen(pkgs->items[i].dir);
+		if (!strncmp(name, pkgs->items[i].dir, n) && name[n] == '/' &&
+		    (!best || n > strlen(best->dir)))
+			best = &pkgs->items[i];
+	}
+	return best;
+}
+
+/* Why `f`, which is in the bundle of `s`, is there. */
+static int why_in(struct ferry_buf *out, const struct selection *s,
+		  const struct ferry_bundle_file *f)
+{
+	const struct plan *p = &s->p;
+	const struct ferry_select_pkg *pkg;
+	const char *rel = below(p->cfg->dir, f->source), *inc;
+	long t = s->trace.nr ? ferry_trace_find(&s->trace, f->name) : -1;
+
+	if (t >= 0 && !strcmp(s->trace.items[t].source, f->source))
+		return ferry_trace_explain(out, &s->trace, t);
+	inc = rel ? deciding(p->include, rel) : NULL;
+	if (inc && (p->mode == FERRY_PACK_TRACE || never_selected(p, rel) ||
+		    (p->mode == FERRY_PACK_DEPS && deps_dropped(p, rel)) ||
+		    ferry_glob_list_match(p->exclude, rel)))
+		return ferry_buf_addf(out, "included by package.include '%s'\n",
+				      inc);
+	pkg = pkg_of(&s->pkgs, f->name);
+	if (pkg && pkg->parent)
+		return ferry_buf_addf(out, "production package '%s' "
+				      "(dependency of '%s')\n",
+				      pkg->name, pkg->parent);
+	if (pkg)
+		return ferry_buf_addf(out, "production package '%s' "
+				      "(dependency of the project "
+				      "package.json)\n", pkg->name);
+	if (p->pydir && below(p->pydir, f->source))
+		return ferry_buf_addf(out, "installed Python package file "
+				      "from '%s' (deps mode)\n", p->pydir);
+	return ferry_buf_addf(out, "project file (%s mode)\n",
+			      ferry_pack_mode_name(p->mode));
+}
+
+/*
+ * Why the file at `abs` (`rel` inside the project, or NULL), not in the
+ * bundle of `s`, is left out: 1 with a reason in `*why`, 0 when no rule
+ * explains it.
+ */
+/* 1 once a reason is written, or the error of writing it. */
+static int reason(int rc)
+{
+	return rc ? rc : 1;
+}
+
+static int why_out(struct ferry_buf *why, const struct selection *s,
+		   const char *abs, const char *rel)
+{
+	const struct plan *p = &s->p;
+	const char *pat, *pkg;
+	char name[256];
+	long t;
+
+	if (!rel)
+		return reason(ferry_buf_addstr(why, "outside the project"));
+	/* reached by the tracer, then taken out */
+	t = ferry_trace_find(&s->trace, rel);
+	pat = deciding(p->exclude, rel);
+	if (pat && (t >= 0 || ferry_fs_exists(abs)))
+		return reason(ferry_buf_addf(why, "excluded by "
+					     "package.exclude '%s'", pat));
+	if (!ferry_fs_exists(abs))
+		return 0;
+	if (never_selected(p, rel))
+		return reason(ferry_buf_addstr(why, "ferry's own files (.git/, "
+					       ".ferry/, the manifest) never "
+					       "go in"));
+	if (p->mode == FERRY_PACK_NONE)
+		return 0;
+	pkg = p->fn->runtime_kind == FERRY_RT_NODE
+		  ? node_package(rel, name, sizeof(name))
+		  : NULL;
+	if (pkg && ferry_select_node_is_dev(p->cfg, pkg))
+		return reason(ferry_buf_addf(why, "devDependency '%s'", pkg));
+	if (p->mode == FERRY_PACK_TRACE && pkg &&
+	    (pat = deciding(&p->fn->package.external, pkg)))
+		return reason(ferry_buf_addf(why, "package '%s' is left out "
+					     "by package.external '%s'", pkg,
+					     pat));
+	if (p->mode == FERRY_PACK_TRACE)
+		return reason(ferry_buf_addstr(why, "not reached from the "
+					       "handler"));
+	if (pkg)
+		return reason(ferry_buf_addf(why, "package '%s' is not a "
+					     "production dependency (deps "
+					     "mode)", pkg));
+	if (has_component(rel, "__pycache__", 0) || ferry_select_is_pyc(rel))
+		return reason(ferry_buf_addstr(why, "compiled Python caches "
+					       "never go in"));
+	return 0;
+}
+
+/* Append `text` to `out` with every line indented by two spaces. */
+static int add_indented(struct ferry_buf *out, const char *text)
+{
+	const char *e;
+	int rc = 0;
+
+	while (!rc && *text) {
+		e = strchr(text, '\n');
+		if (!e)
+			e = text + strlen(text);
+		rc = ferry_buf_addf(out, "  %.*s\n", (int)(e - text), text);
+		text = *e ? e + 1 : e;
+	}
+	return rc;
+}
+
+int ferry_bundle_explain(struct ferry_buf *out, const struct ferry_config *cfg,
+			 const struct ferry_function *fn, const char *path,
+			 struct ferry_error *err)
+{
+	struct ferry_buf why = FERRY_BUF_INIT, text = FERRY_BUF_INIT;
+	struct selection s;
+	char *joined = NULL, *abs = NULL;
+	const char *rel, *shown;
+	size_t i;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	if (!cfg || !fn || !cfg->dir || !path || !*path)
+		return ferry_error_set(err, FERRY_EUSAGE,
+				       "explain: no path given");
+	joined = path[0] == '/' ? ferry_strdup(path)
+				: ferry_path_join(cfg->dir, path);
+	abs = joined ? ferry_path_absolute(joined) : NULL;
+	if (!abs) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	rel = below(cfg->dir, abs);
+	shown = rel ? rel : abs;
+	rc = select_all(&s, cfg, fn, 0, err);
+	if (rc)
+		goto out;
+	for (i = 0; i < s.files.nr; i++)
+		if ((rel && !strcmp(s.files.items[i].name, rel)) ||
+		    !strcmp(s.files.items[i].source, abs))
+			break;
+	if (i < s.files.nr) {
+		rc = why_in(&why, &s, &s.files.items[i]);
+		if (!rc)
+			rc = ferry_buf_addf(&text, "%s: %s is in the bundle",
+					    fn->name, s.files.items[i].name);
+		if (!rc && strcmp(s.files.items[i].name, shown))
+			rc = ferry_buf_addf(&text, " (from %s)", shown);
+		if (!rc)
+			rc = ferry_buf_addch(&text, '\n');
+		if (!rc)
+			rc = add_indented(&text, why.buf ? why.buf : "");
+	} else if ((rc = why_out(&why, &s, abs, rel)) != 0) {
+		if (rc > 0)
+			rc = ferry_buf_addf(&text,
+					    "%s: %s is not in the bundle: %s\n",
+					    fn->name, shown, why.buf);
+	} else {
+		rc = ferry_error_set(err, FERRY_ENOTFOUND,
+				     "%s: %s is not in the bundle%s", fn->name,
+				     shown, ferry_fs_exists(abs) ? "" :
+				     " (no such file)");
+	}
+	if (rc) {
+		if (rc == FERRY_ENOMEM)
+			ferry_error_set(err, rc, "out of memory");
+		goto out;
+	}
+	rc = ferry_buf_add(out, text.buf, text.len);
+	if (rc)
+		rc = ferry_error_set(err, rc, "out of memory");
+out:
+	ferry_buf_release(&why);
+	ferry_buf_release(&text);
+	selection_release(&s);
+	free(joined);
+	free(abs);
 	return rc;
 }
 

@@ -7,8 +7,8 @@
  * unsorted list of (bundle name, absolute source) pairs; bundle.c then
  * applies `package.exclude` to them, merges them after the project files
  * (a project file wins over a dependency file of the same name), sorts and
- * de-duplicates. A later `trace` selector plugs in here as one more
- * function with the same shape as ferry_select_node().
+ * de-duplicates. The `trace` mode plugs in the tracers of trace.h the same
+ * way: their entries take the place of the selector's list.
  */
 #ifndef FERRY_SELECT_H
 #define FERRY_SELECT_H
@@ -21,6 +21,22 @@
 int ferry_select_add(struct ferry_bundle_files *files, const char *name,
 		     const char *source, struct ferry_error *err);
 
+/* A production package `deps` mode reached, for `package --explain`. */
+struct ferry_select_pkg {
+	char *dir;	/* owned; directory in the bundle ("node_modules/a") */
+	char *name;	/* owned; package name ("a", "@scope/x") */
+	char *parent;	/* owned; name of the package that first required
+			 * it; NULL for one the project package.json names */
+};
+
+struct ferry_select_pkgs {
+	struct ferry_select_pkg *items;	/* owned */
+	size_t nr;
+	size_t alloc;
+};
+
+void ferry_select_pkgs_release(struct ferry_select_pkgs *p);
+
 /*
  * Node `deps` mode: every file of every package reachable from the project
  * package.json `dependencies` and `optionalDependencies` (then each
@@ -32,6 +48,23 @@ int ferry_select_add(struct ferry_bundle_files *files, const char *name,
 int ferry_select_node(struct ferry_bundle_files *files,
 		      const struct ferry_config *cfg,
 		      const struct ferry_function *fn, struct ferry_error *err);
+
+/*
+ * Same selection, also recording each reached package in `pkgs` (which
+ * must be empty; on error it is released).
+ */
+int ferry_select_node_pkgs(struct ferry_bundle_files *files,
+			   struct ferry_select_pkgs *pkgs,
+			   const struct ferry_config *cfg,
+			   const struct ferry_function *fn,
+			   struct ferry_error *err);
+
+/*
+ * 1 if `name` is listed in the project package.json `devDependencies`
+ * and not in `dependencies` nor `optionalDependencies`; 0 otherwise (also
+ * when there is no readable package.json).
+ */
+int ferry_select_node_is_dev(const struct ferry_config *cfg, const char *name);
 
 /*
  * The directory that holds installed Python packages: `python.packages`

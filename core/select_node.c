@@ -35,6 +35,7 @@ struct pkg {
 	    logical; /* owned; directory inside the bundle ("node_modules/a") */
 	char *real;  /* owned; absolute real directory on disk */
 	char *name;  /* owned; package name, for messages */
+	size_t from; /* index of the package that first required it */
 };
 
 struct graph {
@@ -235,6 +236,7 @@ static int resolve(struct graph *g, const char *name, size_t from, long *found,
 	p->logical = logical;
 	p->real = ferry_strdup(real);
 	p->name = ferry_strdup(name);
+	p->from = from;
 	logical = NULL;
 	g->nr++;
 	if (!p->real || !p->name) {
@@ -326,9 +328,79 @@ static int add_package_files(struct graph *g, size_t i, struct ferry_error *err)
 	return rc;
 }
 
+void ferry_select_pkgs_release(struct ferry_select_pkgs *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nr; i++) {
+		free(p->items[i].dir);
+		free(p->items[i].name);
+		free(p->items[i].parent);
+	}
+	free(p->items);
+	p->items = NULL;
+	p->nr = p->alloc = 0;
+}
+
+/* Copy the reached packages (all but the project itself) into `out`. */
+static int record_pkgs(struct ferry_select_pkgs *out, const struct graph *g,
+		       struct ferry_error *err)
+{
+	const struct pkg *p;
+	size_t i;
+
+	if (g->nr < 2)
+		return 0;
+	out->items = calloc(g->nr - 1, sizeof(*out->items));
+	if (!out->items)
+		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	out->alloc = g->nr - 1;
+	for (i = 1; i < g->nr; i++) {
+		p = &g->items[i];
+		out->items[out->nr].dir = ferry_strdup(p->logical);
+		out->items[out->nr].name = ferry_strdup(p->name);
+		out->items[out->nr].parent =
+		    p->from ? ferry_strdup(g->items[p->from].name) : NULL;
+		out->nr++;
+		if (!out->items[out->nr - 1].dir ||
+		    !out->items[out->nr - 1].name ||
+		    (p->from && !out->items[out->nr - 1].parent))
+			return ferry_error_set(err, FERRY_ENOMEM,
+					       "out of memory");
+	}
+	return 0;
+}
+
+int ferry_select_node_is_dev(const struct ferry_config *cfg, const char *name)
+{
+	json_t *root = NULL;
+	int dev = 0;
+
+	if (read_manifest(&root, cfg->dir, NULL) || !root)
+		return 0;
+	dev = json_object_get(json_object_get(root, "devDependencies"),
+			      name) &&
+	      !json_object_get(json_object_get(root, "dependencies"), name) &&
+	      !json_object_get(json_object_get(root, "optionalDependencies"),
+			       name);
+	json_decref(root);
+	return dev;
+}
+
 int ferry_select_node(struct ferry_bundle_files *files,
 		      const struct ferry_config *cfg,
 		      const struct ferry_function *fn, struct ferry_error *err)
+{
+	return ferry_select_node_pkgs(files, NULL, cfg, fn, err);
+}
+
+int ferry_select_node_pkgs(struct ferry_bundle_files *files,
+			   struct ferry_select_pkgs *pkgs,
+			   const struct ferry_config *cfg,
+			   const struct ferry_function *fn,
+			   struct ferry_error *err)
 {
 	struct graph g = {NULL, NULL, 0, 0, files};
 	json_t *root = NULL, *pj = NULL, *jname;
@@ -385,9 +457,13 @@ int ferry_select_node(struct ferry_bundle_files *files,
 	}
 	for (i = 1; !rc && i < g.nr; i++)
 		rc = add_package_files(&g, i, err);
+	if (!rc && pkgs)
+		rc = record_pkgs(pkgs, &g, err);
 	if (!rc)
 		ferry_debug("bundle: %zu Node packages for '%s'", g.nr - 1,
 			    fn ? fn->name : "");
+	if (rc && pkgs)
+		ferry_select_pkgs_release(pkgs);
 out:
 	json_decref(pj);
 	json_decref(root);

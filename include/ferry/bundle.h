@@ -9,7 +9,8 @@
  *      directory, `deps` the handler's tree plus whole production packages
  *      (Node: the node_modules graph reachable from package.json
  *      `dependencies`, never devDependencies; Python: the packages
- *      directory), and `trace` (a later module) follows imports. Service and
+ *      directory), and `trace` the files the handler loads, found by
+ *      following its imports (core/trace.h). Service and
  *      function `package.include` / `exclude` globs are applied last, so a
  *      user can always force a file in or out.
  *   2. writing: ferry_bundle_build() hands the sorted selection to
@@ -48,6 +49,28 @@ int ferry_bundle_select(struct ferry_bundle_files *out,
 			const struct ferry_config *cfg,
 			const struct ferry_function *fn,
 			struct ferry_error *err);
+
+/*
+ * `ferry package --explain PATH`: append to `out` why the file PATH
+ * (relative to the project directory, or absolute; a bundle name such as
+ * "certifi/cacert.pem" also works) is or is not in `fn`'s bundle:
+ *
+ *     users: node_modules/a/index.js is in the bundle
+ *       src/users.js:3 require('a')
+ *        -> node_modules/a/index.js
+ *     users: README.md is not in the bundle: not reached from the handler
+ *
+ * In: the trace chain (trace mode), "included by package.include 'G'",
+ * "production package 'x' (dependency of 'y')", "project file (deps
+ * mode)". Out: "excluded by package.exclude 'G'", "not reached from the
+ * handler", "devDependency 'x'", "package 'x' is left out by
+ * package.external 'G'", "outside the project", ... Trace warnings are not
+ * logged. Returns 0 (explained), FERRY_ENOTFOUND (not in the bundle and
+ * no rule says why; nothing appended), or a selection error.
+ */
+int ferry_bundle_explain(struct ferry_buf *out, const struct ferry_config *cfg,
+			 const struct ferry_function *fn, const char *path,
+			 struct ferry_error *err);
 
 struct ferry_bundle {
 	char *function;		/* owned; function name */
