@@ -635,6 +635,30 @@ static size_t clause_from(const char *src, const struct toks *v, size_t i)
 	return 0;
 }
 
+/*
+ * Is the `(` at token `i` the parameter list of a method definition,
+ * `require(a, b) { ... }` in a class or object literal? Its closing `)` is
+ * followed by `{` on the same line (a call followed by a block needs a
+ * line break before the block).
+ */
+static int is_method_def(const char *src, const struct toks *v, size_t i)
+{
+	size_t depth = 0;
+
+	for (; i < v->nr; i++) {
+		const struct tok *t = &v->items[i];
+
+		if (t->type != T_PUNCT)
+			continue;
+		if (tok_is(src, t, "("))
+			depth++;
+		else if (tok_is(src, t, ")") && !--depth)
+			break;
+	}
+	return i + 1 < v->nr && tok_is(src, &v->items[i + 1], "{") &&
+	       v->items[i + 1].line == v->items[i].line;
+}
+
 static int match_sites(struct ferry_js_sites *out, const char *src,
 		       const struct toks *v)
 {
@@ -660,7 +684,7 @@ static int match_sites(struct ferry_js_sites *out, const char *src,
 				    tok_is(src, &v->items[i + 3], ")"))
 					ret = add_site(out, src, &v->items[i + 2],
 						       t->line, FERRY_JS_REQUIRE);
-				else
+				else if (!is_method_def(src, v, i + 1))
 					ret = add_site(out, src, NULL, t->line,
 						       FERRY_JS_REQUIRE);
 			} else if (i + 5 < n &&
@@ -686,7 +710,7 @@ static int match_sites(struct ferry_js_sites *out, const char *src,
 					ret = add_site(out, src, &v->items[i + 2],
 						       t->line,
 						       FERRY_JS_IMPORT_DYNAMIC);
-				else
+				else if (!is_method_def(src, v, i + 1))
 					ret = add_site(out, src, NULL, t->line,
 						       FERRY_JS_IMPORT_DYNAMIC);
 				continue;

@@ -36,11 +36,11 @@
 struct pinfo {
 	char *path;		/* owned; key */
 	signed char kind;	/* -1 not probed, 0 absent, 1 file, 2 dir */
-	signed char pj_state;	/* dirs: -1 not read, 0 none/invalid, 1 read */
+	signed char pj_state;	/* dirs: -1 unread, 0 none or invalid, 1 */
 	signed char native;	/* package roots: -1 unknown, 0, 1 */
 	signed char whole;	/* package roots: 1 once kept whole */
 	signed char queued;	/* files: 1 once queued for lexing */
-	json_t *pj;		/* owned; the dir's package.json when pj_state 1 */
+	json_t *pj;		/* owned; the dir's package.json, or NULL */
 	long traced;		/* files: trace index, or -1 */
 };
 
@@ -53,12 +53,12 @@ struct pmap {
 struct tracer {
 	struct ferry_trace *out;		/* borrowed */
 	const struct ferry_function *fn;	/* borrowed */
-	const char *dir;			/* borrowed; absolute project dir */
+	const char *dir;			/* borrowed; project dir */
 	size_t dirlen;
 	int major;
 	struct pmap map;
 	struct ferry_strvec queue;	/* logical paths still to lex */
-	long *queue_idx;		/* owned; trace index of each queued path */
+	long *queue_idx;		/* owned; trace index of each */
 	size_t queue_alloc;
 	struct ferry_error *err;	/* borrowed */
 };
