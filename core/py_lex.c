@@ -31,6 +31,8 @@ struct tok {
 	size_t n;
 	unsigned line;
 	int plain;		/* T_STRING: no f/b/t prefix, no backslash */
+	int first;		/* first token of its logical line */
+	unsigned indent;	/* columns before that first token */
 };
 
 struct lexer {
@@ -38,6 +40,11 @@ struct lexer {
 	const char *end;
 	unsigned line;
 	int depth;		/* open brackets */
+	const char *bol;	/* start of the logical line; NULL once a
+				 * token of it was returned */
+	unsigned indent;	/* the current logical line's indentation */
+	int other;		/* what is scanned now is in a block that
+				 * never runs on Linux */
 };
 
 static int is_ident_start(unsigned char c)
@@ -221,7 +228,7 @@ static void string_tok(struct lexer *lx, struct tok *t, int fmt, int bytes)
 	t->plain = !fmt && !bytes && !bs && t->n > 0;
 }
 
-static void next(struct lexer *lx, struct tok *t)
+static void next_raw(struct lexer *lx, struct tok *t)
 {
 	int fmt, bytes;
 
@@ -303,6 +310,33 @@ static void next(struct lexer *lx, struct tok *t)
 	t->line = lx->line;
 }
 
+/* The next token, with the indentation of its logical line. */
+static void next(struct lexer *lx, struct tok *t)
+{
+	const char *p;
+	unsigned col = 0;
+
+	next_raw(lx, t);
+	t->first = 0;
+	if (t->type == T_NEWLINE || t->type == T_END) {
+		lx->bol = lx->cur;
+	} else if (lx->bol) {
+		/* only blanks lie between the line start and the token */
+		for (p = lx->bol; p < lx->end; p++) {
+			if (*p == '\t')
+				col = (col / 8 + 1) * 8;
+			else if (*p == ' ')
+				col++;
+			else if (*p != '\r' && *p != '\f')
+				break;
+		}
+		lx->indent = col;
+		lx->bol = NULL;
+		t->first = 1;
+	}
+	t->indent = lx->indent;
+}
+
 static int is_stmt_end(const struct tok *t)
 {
 	return t->type == T_END || t->type == T_NEWLINE || tok_op(t, ';');
@@ -317,7 +351,7 @@ static void skip_stmt(struct lexer *lx, struct tok *t)
 
 static int push(struct ferry_py_lex *out, enum ferry_py_import_kind kind,
 		unsigned level, const char *mod, size_t mod_n, const char *name,
-		size_t name_n, unsigned line)
+		size_t name_n, unsigned line, int other)
 {
 	struct ferry_py_import *it;
 	char *m = NULL, *nm = NULL;
@@ -352,6 +386,7 @@ static int push(struct ferry_py_lex *out, enum ferry_py_import_kind kind,
 	it->module = m;
 	it->name = nm;
 	it->line = line;
+	it->other_platform = other;
 	return 0;
 fail:
 	free(m);
@@ -410,7 +445,7 @@ static int parse_import(struct ferry_py_lex *out, struct lexer *lx,
 		if (rc)
 			break;
 		rc = push(out, FERRY_PY_IMPORT, 0, name.buf, name.len, NULL, 0,
-			  line);
+			  line, lx->other);
 		if (rc)
 			break;
 		skip_alias(lx, t);
@@ -452,7 +487,7 @@ static int parse_from(struct ferry_py_lex *out, struct lexer *lx,
 	next(lx, t);
 	if (tok_op(t, '*')) {
 		rc = push(out, FERRY_PY_FROM, level, mod.buf, mod.len, "*", 1,
-			  line);
+			  line, lx->other);
 		goto out;
 	}
 	if (tok_op(t, '(')) {
@@ -461,7 +496,7 @@ static int parse_from(struct ferry_py_lex *out, struct lexer *lx,
 	}
 	while (t->type == T_NAME) {
 		rc = push(out, FERRY_PY_FROM, level, mod.buf, mod.len, t->p,
-			  t->n, line);
+			  t->n, line, lx->other);
 		if (rc)
 			goto out;
 		next(lx, t);
@@ -528,10 +563,61 @@ static int parse_call(struct ferry_py_lex *out, struct lexer *lx,
 			while (lv < arg.n && arg.p[lv] == '.')
 				lv++;
 			return push(out, FERRY_PY_CALL, (unsigned)lv,
-				    arg.p + lv, arg.n - lv, fn_p, fn_n, line);
+				    arg.p + lv, arg.n - lv, fn_p, fn_n, line,
+				    lx->other);
 		}
 	}
-	return push(out, FERRY_PY_NONLITERAL, 0, NULL, 0, fn_p, fn_n, line);
+	return push(out, FERRY_PY_NONLITERAL, 0, NULL, 0, fn_p, fn_n, line,
+		    lx->other);
+}
+
+/* 1 if string token `t` is `text`. */
+static int str_is(const struct tok *t, const char *text)
+{
+	return t->type == T_STRING && t->n == strlen(text) &&
+	       !memcmp(t->p, text, t->n);
+}
+
+/*
+ * The condition of `if`/`elif` (*t is on the keyword): 1 when it is one
+ * of the platform tests that are false on Linux, the only platform of a
+ * serverless function:
+ *
+ *     sys.platform == "win32"        (any value but "linux...")
+ *     sys.platform.startswith("win") (any prefix "linux" does not have)
+ *     os.name == "nt"
+ *
+ * *t is left on the `:` or on what ended the statement.
+ */
+static int never_on_linux(struct lexer *lx, struct tok *t)
+{
+	struct tok c[8];
+	size_t n = 0;
+
+	next(lx, t);
+	while (!is_stmt_end(t) && !(tok_op(t, ':') && !lx->depth)) {
+		if (n < sizeof(c) / sizeof(c[0]))
+			c[n] = *t;
+		n++;
+		next(lx, t);
+	}
+	if (!tok_op(t, ':'))
+		return 0;
+	if (n == 6 && tok_is(&c[0], T_NAME, "os") && tok_op(&c[1], '.') &&
+	    tok_is(&c[2], T_NAME, "name") && tok_op(&c[3], '=') &&
+	    tok_op(&c[4], '=') && str_is(&c[5], "nt"))
+		return 1;
+	if (n < 6 || !tok_is(&c[0], T_NAME, "sys") || !tok_op(&c[1], '.') ||
+	    !tok_is(&c[2], T_NAME, "platform"))
+		return 0;
+	if (n == 6 && tok_op(&c[3], '=') && tok_op(&c[4], '=') &&
+	    c[5].type == T_STRING && c[5].plain)
+		return c[5].n < 5 || memcmp(c[5].p, "linux", 5);
+	if (n == 8 && tok_op(&c[3], '.') &&
+	    tok_is(&c[4], T_NAME, "startswith") && tok_op(&c[5], '(') &&
+	    c[6].type == T_STRING && c[6].plain && tok_op(&c[7], ')'))
+		return c[6].n > 5 || memcmp(c[6].p, "linux", c[6].n);
+	return 0;
 }
 
 void ferry_py_lex_init(struct ferry_py_lex *lx)
@@ -558,16 +644,34 @@ void ferry_py_lex_release(struct ferry_py_lex *lx)
 int ferry_py_lex_scan(struct ferry_py_lex *out, const char *src, size_t len,
 		      struct ferry_error *err)
 {
-	struct lexer lx = { src, src + len, 1, 0 };
-	struct tok t, prev = { T_END, "", 0, 0, 0 },
-		      prev2 = { T_END, "", 0, 0, 0 };
-	int start = 1, rc = 0;
+	struct lexer lx = { src, src + len, 1, 0, src, 0, 0 };
+	struct tok t, prev = { T_END, "", 0, 0, 0, 0, 0 },
+		      prev2 = { T_END, "", 0, 0, 0, 0, 0 };
+	int start = 1, rc = 0, line_other = 0;
+	long block = -1;	/* indentation of an `if` never true on Linux */
 
 	next(&lx, &t);
 	while (t.type != T_END) {
+		if (t.first && block >= 0 && t.indent <= (unsigned long)block)
+			block = -1;
+		if (t.type == T_NEWLINE)
+			line_other = 0;
+		lx.other = line_other ||
+			   (block >= 0 && t.indent > (unsigned long)block);
 		if (is_stmt_end(&t) || (tok_op(&t, ':') && !lx.depth)) {
 			/* after `:` of `if x:` / `try:` a statement may follow */
 			start = 1;
+		} else if (start && !lx.other &&
+			   (tok_is(&t, T_NAME, "if") ||
+			    tok_is(&t, T_NAME, "elif"))) {
+			unsigned indent = t.indent;
+
+			if (never_on_linux(&lx, &t)) {
+				/* the block below, or the rest of the line */
+				block = (long)indent;
+				line_other = 1;
+			}
+			continue;
 		} else if (start && tok_is(&t, T_NAME, "import")) {
 			rc = parse_import(out, &lx, &t);
 			if (rc)

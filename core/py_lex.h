@@ -9,8 +9,10 @@
  * import statement wherever it is (inside functions, try blocks,
  * `if TYPE_CHECKING:`), after `;` and after the `:` of a compound
  * statement, plus calls of importlib.import_module() and __import__().
- * It does not evaluate anything: a call whose argument is not a single
- * string literal is reported as FERRY_PY_NONLITERAL.
+ * It evaluates nothing but the platform tests that are false on Linux
+ * (`if sys.platform == "emscripten":`), whose imports it marks; a call
+ * whose argument is not a single string literal is reported as
+ * FERRY_PY_NONLITERAL.
  */
 #ifndef FERRY_PY_LEX_H
 #define FERRY_PY_LEX_H
@@ -41,6 +43,9 @@ struct ferry_py_import {
 			 * "__import__"); IMPORT: NULL */
 	unsigned line;	/* 1-based line of the `import`/`from` keyword or of
 			 * the called name */
+	int other_platform;	/* 1 inside `if sys.platform == "win32":`,
+				 * `if os.name == "nt":` and the like: code
+				 * that never runs on Linux */
 };
 
 struct ferry_py_lex {

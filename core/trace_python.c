@@ -16,6 +16,9 @@
  * only when no entry has a package or module. A name with both a source and
  * a compiled form keeps both: which one loads depends on the interpreter.
  *
+ * Imports under a platform test that is false on Linux (`if sys.platform
+ * == "win32":`, see py_lex.h) are skipped: functions run on Linux.
+ *
  * Standard-library modules (sys.stdlib_module_names of 3.11 plus the names
  * 3.12 to 3.14 added) are skipped unless the project itself has a module
  * or package of that name, which shadows the standard one on Lambda.
@@ -1261,6 +1264,13 @@ static int scan(struct ctx *c, long i)
 	for (k = 0; !rc && k < lx.nr; k++) {
 		const struct ferry_py_import *imp = &lx.items[k];
 
+		if (imp->other_platform) {
+			/* functions run on Linux only */
+			ferry_debug("trace: %s:%u: import under a platform "
+				    "test false on Linux, skipped",
+				    c->t->items[i].name, imp->line);
+			continue;
+		}
 		if (imp->kind != FERRY_PY_NONLITERAL) {
 			rc = resolve(c, i, imp);
 			continue;

@@ -2,6 +2,7 @@
  * test_py_lex.c - the Python import scanner (core/py_lex.c), from a table
  * of (source, expected imports): every import form, relative levels,
  * multi-line and `;`-separated statements, imports nested in blocks,
+ * blocks under platform tests that are false on Linux,
  * importlib calls with literal and non-literal arguments, and text in
  * comments and strings of every form that must never count as an import.
  */
@@ -111,6 +112,39 @@ static const struct lex_case cases[] = {
 	{ "obj.import_module('q')\nother.__import__('r')\n", "" },
 	{ "s = 'importlib.import_module(\"x\")'\n", "" },
 	{ "", "" },
+	/* platform tests false on Linux mark their block [other] */
+	{ "import a\nif sys.platform == 'win32':\n    import winreg\n"
+	  "    from b import c\nelse:\n    import posix_thing\nimport d\n",
+	  "1 import a | 3 import winreg [other] | 4 from b c [other] | "
+	  "6 import posix_thing | 7 import d" },
+	{ "if sys.platform == \"emscripten\": from .c.e import inject\n"
+	  "import z\n",
+	  "1 from .c.e inject [other] | 2 import z" },
+	{ "if os.name == 'nt':\n    import nt_one\n\n    # note\n"
+	  "    import nt_two\nimport posix\n",
+	  "2 import nt_one [other] | 5 import nt_two [other] | "
+	  "6 import posix" },
+	{ "if os.name == 'nt':\n\timport a\nimport b\n",
+	  "2 import a [other] | 3 import b" },
+	{ "if sys.platform.startswith('win'):\n  import w\n"
+	  "if sys.platform.startswith('lin'):\n  import l\n",
+	  "2 import w [other] | 4 import l" },
+	{ "if sys.platform == 'linux':\n    import l\n"
+	  "if sys.platform != 'win32':\n    import n\n"
+	  "if sys.platform == 'darwin' or x:\n    import m\n"
+	  "if (sys.platform == 'darwin'):\n    import p\n",
+	  "2 import l | 4 import n | 6 import m | 8 import p" },
+	{ "def f():\n    if sys.platform == 'win32':\n        import a\n"
+	  "        if x:\n            import b\n    import c\nimport d\n",
+	  "3 import a [other] | 5 import b [other] | 6 import c | "
+	  "7 import d" },
+	{ "if sys.platform == 'win32':\n    import a\n"
+	  "elif sys.platform == 'darwin':\n    import b\n"
+	  "else:\n    import c\n",
+	  "2 import a [other] | 4 import b [other] | 6 import c" },
+	{ "if sys.platform == 'win32':\n    x = (1,\n2)\n    import a\n"
+	  "import b\n",
+	  "4 import a [other] | 5 import b" },
 };
 
 static const char *kind_name(enum ferry_py_import_kind k)
@@ -153,6 +187,8 @@ static void render(struct ferry_buf *out, const struct ferry_py_lex *lx)
 		if (it->kind == FERRY_PY_FROM)
 			assert_int_equal(ferry_buf_addf(out, " %s", it->name),
 					 0);
+		if (it->other_platform)
+			assert_int_equal(ferry_buf_addstr(out, " [other]"), 0);
 	}
 }
 

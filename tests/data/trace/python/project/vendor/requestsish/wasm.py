@@ -1,0 +1,2 @@
+def inject():
+    pass
