@@ -113,6 +113,8 @@ static const char proj_files[] =
 	"node_modules/pkg-exports/src/features/x.js\n"
 	"node_modules/pkg-main/lib/entry.js\n"
 	"node_modules/pkg-main/package.json\n"
+	"node_modules/sugar/main.js\n"
+	"node_modules/sugar/package.json\n"
 	"package.json\n"
 	"shared/b.js\n"
 	"src/a.js\n"
@@ -123,12 +125,14 @@ static const char proj_files[] =
 	"src/lazy.mjs\n"
 	"src/lib/index.js\n"
 	"src/self.js\n"
-	"src/tpl-dep.js\n";
+	"src/tpl-dep.js\n"
+	"src/utils/fmt.js\n";
 
 static const char proj_warnings[] =
 	"cannot resolve './nope' from src/handler.js:19\n"
 	"cannot resolve 'pkg-exports/features/private/z' from "
 	"src/lib/index.js:1\n"
+	"cannot resolve 'sugar/other' from src/self.js:4\n"
 	"src/handler.js:18: require() with a non-literal argument; add what "
 	"it loads to package.include\n";
 
@@ -177,6 +181,14 @@ static void test_project_node20(void **state)
 	assert_int_equal(f.trace.items[i].line, 10);
 	assert_string_equal(f.trace.items[f.trace.items[i].parent].name,
 			    "src/handler.js");
+
+	/* an imports pattern (#utils/*) of the project package.json */
+	i = ferry_trace_find(&f.trace, "src/utils/fmt.js");
+	assert_true(i >= 0);
+	assert_string_equal(f.trace.items[i].why, "require('#utils/fmt')");
+	assert_int_equal(f.trace.items[i].line, 2);
+	assert_string_equal(f.trace.items[f.trace.items[i].parent].name,
+			    "src/self.js");
 
 	i = ferry_trace_find(&f.trace, "node_modules/native-pkg/src/addon.cc");
 	assert_true(i >= 0);
