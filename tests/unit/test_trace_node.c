@@ -182,7 +182,7 @@ static void test_project_node20(void **state)
 	assert_string_equal(f.trace.items[f.trace.items[i].parent].name,
 			    "src/handler.js");
 
-	/* an imports pattern (#utils/*) of the project package.json */
+	/* a "#utils/" star pattern in the imports of the project */
 	i = ferry_trace_find(&f.trace, "src/utils/fmt.js");
 	assert_true(i >= 0);
 	assert_string_equal(f.trace.items[i].why, "require('#utils/fmt')");
