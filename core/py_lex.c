@@ -32,6 +32,7 @@ struct tok {
 	unsigned line;
 	int plain;		/* T_STRING: no f/b/t prefix, no backslash */
 	int first;		/* first token of its logical line */
+	int wrapped;		/* first on a physical line inside brackets */
 	unsigned indent;	/* columns before that first token */
 };
 
@@ -45,6 +46,7 @@ struct lexer {
 	unsigned indent;	/* the current logical line's indentation */
 	int other;		/* what is scanned now is in a block that
 				 * never runs on Linux */
+	int wrapped;		/* a newline inside brackets was skipped */
 };
 
 static int is_ident_start(unsigned char c)
@@ -239,6 +241,7 @@ static void next_raw(struct lexer *lx, struct tok *t)
 		if (c == '\n') {
 			lx->cur++;
 			lx->line++;
+			lx->wrapped = 1;
 			if (!lx->depth) {
 				t->type = T_NEWLINE;
 				t->p = lx->cur - 1;
@@ -316,8 +319,10 @@ static void next(struct lexer *lx, struct tok *t)
 	const char *p;
 	unsigned col = 0;
 
+	lx->wrapped = 0;
 	next_raw(lx, t);
 	t->first = 0;
+	t->wrapped = lx->wrapped && t->type != T_NEWLINE;
 	if (t->type == T_NEWLINE || t->type == T_END) {
 		lx->bol = lx->cur;
 	} else if (lx->bol) {
@@ -644,9 +649,9 @@ void ferry_py_lex_release(struct ferry_py_lex *lx)
 int ferry_py_lex_scan(struct ferry_py_lex *out, const char *src, size_t len,
 		      struct ferry_error *err)
 {
-	struct lexer lx = { src, src + len, 1, 0, src, 0, 0 };
-	struct tok t, prev = { T_END, "", 0, 0, 0, 0, 0 },
-		      prev2 = { T_END, "", 0, 0, 0, 0, 0 };
+	struct lexer lx = { src, src + len, 1, 0, src, 0, 0, 0 };
+	struct tok t, prev = { T_END, "", 0, 0, 0, 0, 0, 0 },
+		      prev2 = { T_END, "", 0, 0, 0, 0, 0, 0 };
 	int start = 1, rc = 0, line_other = 0;
 	long block = -1;	/* indentation of an `if` never true on Linux */
 
@@ -658,6 +663,17 @@ int ferry_py_lex_scan(struct ferry_py_lex *out, const char *src, size_t len,
 			line_other = 0;
 		lx.other = line_other ||
 			   (block >= 0 && t.indent > (unsigned long)block);
+		if (t.wrapped && lx.depth &&
+		    (tok_is(&t, T_NAME, "import") || tok_is(&t, T_NAME, "def") ||
+		     tok_is(&t, T_NAME, "class"))) {
+			/*
+			 * These never stand inside brackets: a bracket was
+			 * left open (by a lexing mistake or broken code);
+			 * close them so the statements that follow count.
+			 */
+			lx.depth = 0;
+			start = 1;
+		}
 		if (is_stmt_end(&t) || (tok_op(&t, ':') && !lx.depth)) {
 			/* after `:` of `if x:` / `try:` a statement may follow */
 			start = 1;

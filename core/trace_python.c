@@ -585,7 +585,10 @@ static void found_release(struct found *f)
 	f->kind = M_NONE;
 }
 
-/* Look `name` up on `path` as FileFinder does, entry by entry. */
+/*
+ * Look `name` up on `path` as FileFinder does, entry by entry. f->abs
+ * stays empty until a package or module is found, which ends the search.
+ */
 static int find_module(struct ctx *c, struct found *f, const struct spots *path,
 		       const char *name)
 {
@@ -612,36 +615,22 @@ static int find_module(struct ctx *c, struct found *f, const struct spots *path,
 		if (has(l, name, 1) &&
 		    !(s->third && s->in_pkg && is_test_dir(name))) {
 			rc = list_dir(c, cabs, &cl);
+			if (!rc)
+				rc = module_files(c, &f->abs, &f->bundle, cl,
+						  cabs, cbundle, "__init__");
 			if (rc)
 				goto out;
-			{
-				struct ferry_strvec a = FERRY_STRVEC_INIT;
-				struct ferry_strvec b = FERRY_STRVEC_INIT;
-
-				rc = module_files(c, &a, &b, cl, cabs, cbundle,
-						  "__init__");
-				if (!rc && a.nr) {
-					spots_release(&f->sub);
-					ferry_strvec_release(&f->abs);
-					ferry_strvec_release(&f->bundle);
-					f->abs = a;
-					f->bundle = b;
-					f->kind = M_PACKAGE;
-					rc = spots_push(&f->sub, cabs, cbundle,
-							s->third, 1);
-					if (rc)
-						rc = oom(c);
-					goto out;
-				}
-				ferry_strvec_release(&a);
-				ferry_strvec_release(&b);
-				if (rc)
-					goto out;
+			if (f->abs.nr) {
+				/* a regular package: earlier portions lose */
+				spots_release(&f->sub);
+				f->kind = M_PACKAGE;
 			}
 			if (spots_push(&f->sub, cabs, cbundle, s->third, 1)) {
 				rc = oom(c);
 				goto out;
 			}
+			if (f->kind == M_PACKAGE)
+				goto out;
 		}
 		rc = module_files(c, &f->abs, &f->bundle, l, s->abs, s->bundle,
 				  name);

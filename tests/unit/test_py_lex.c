@@ -84,6 +84,10 @@ static const struct lex_case cases[] = {
 	{ "s = f'''{x:>{w}} {{import no}}\n'''\nimport ok\n", "3 import ok" },
 	{ "s = f'{x!r:>10}'; import ok\n", "1 import ok" },
 	{ "s = rf'\\d{x}'; import ok\n", "1 import ok" },
+	/* a bracket left open does not hide the statements after it */
+	{ "x = foo(\nimport a\n", "2 import a" },
+	{ "x = [1,\ndef f():\n    import c\n", "3 import c" },
+	{ "x = {\n  class A:\n    from b import c\n", "3 from b c" },
 	/* an unterminated string ends at its line */
 	{ "s = 'abc\nimport q\n", "2 import q" },
 	/* text after keywords that are not statements */

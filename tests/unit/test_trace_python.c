@@ -210,8 +210,10 @@ static void test_absent(void **state)
 		"requestsish/__pycache__/api.cpython-311.pyc",
 		"requestsish/tests/__init__.py",	/* third-party tests */
 		"requestsish/tests/data.json",
+		"requestsish/tests/data_helpers.py",	/* even imported */
 		"requestsish/api.pyi",			/* a type stub */
 		"requestsish/wasm.py",			/* emscripten only */
+		"compiledpkg/tests/_t.cpython-311-x86_64-linux-gnu.so",
 		"unusedist/__init__.py",		/* never reached */
 		"unusedist/data.txt",
 		"unusedist/_speed.cpython-311-x86_64-linux-gnu.so",
@@ -398,9 +400,11 @@ static int has_dist(const struct ferry_trace *t, const char *dist)
 	for (i = 0; i < t->nr; i++) {
 		const char *name = t->items[i].name;
 
-		if (!strncmp(name, dist, n) &&
-		    strstr(name, ".dist-info/RECORD") &&
-		    !strchr(name + n, '/') == 0)
+		const char *info = strstr(name, ".dist-info/RECORD");
+
+		/* "<dist><version>.dist-info/RECORD", one directory deep */
+		if (!strncmp(name, dist, n) && info &&
+		    strchr(name, '/') == info + 10 && !strcmp(info + 10, "/RECORD"))
 			return 1;
 	}
 	return 0;
