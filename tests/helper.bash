@@ -61,6 +61,15 @@ assert_output_contains() {
 	fi
 }
 
+# Fail if the command succeeds. Use this instead of `! cmd`: bash ignores
+# `set -e` for a negated command, so `! cmd` never fails a bats test.
+refute() {
+	if "$@"; then
+		printf 'expected this to fail: %s\n' "$*" >&2
+		return 1
+	fi
+}
+
 # Fail unless $status equals $1.
 assert_status() {
 	if [ "$status" -ne "$1" ]; then

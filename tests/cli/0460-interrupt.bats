@@ -40,7 +40,7 @@ JS
 	[ ! -s out.txt ]
 	# the handler is gone too
 	sleep 0.2
-	! kill -0 "$handler" 2>/dev/null
+	refute kill -0 "$handler" 2>/dev/null
 }
 
 @test "SIGINT during deploy leaves the previous release live and no lock" {
