@@ -219,6 +219,9 @@ static enum ferry_pack_mode effective_mode(const struct ferry_function *fn)
 	switch (fn->package.mode) {
 	case FERRY_PACK_NONE:
 		return FERRY_PACK_NONE;
+	case FERRY_PACK_TRACE:
+		return fn->runtime_kind == FERRY_RT_PROVIDED ? FERRY_PACK_DEPS
+							     : FERRY_PACK_TRACE;
 	default:
 		return FERRY_PACK_DEPS;
 	}
@@ -438,6 +441,19 @@ static void selection_release(struct selection *s)
 	plan_release(&s->p);
 }
 
+/* Move the tracer's entries into `deps`. */
+static int trace_files(struct ferry_bundle_files *deps,
+		       const struct ferry_trace *t, struct ferry_error *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < t->nr; i++)
+		rc = ferry_select_add(deps, t->items[i].name,
+				      t->items[i].source, err);
+	return rc;
+}
+
 /*
  * Select the files of `fn` into `s` (zeroed by the caller). `warn`: send
  * the trace's warnings to ferry_warn, once per bundle built.
@@ -452,7 +468,6 @@ static int select_all(struct selection *s, const struct ferry_config *cfg,
 	size_t i;
 	int rc;
 
-	(void)warn;
 	ferry_trace_init(&s->trace);
 	if (!cfg || !fn || !cfg->dir)
 		return ferry_error_set(err, FERRY_EFAIL,
@@ -470,6 +485,17 @@ static int select_all(struct selection *s, const struct ferry_config *cfg,
 		else if (fn->runtime_kind == FERRY_RT_PYTHON && p->pydir &&
 			 !p->pydir_rel)
 			rc = ferry_select_python(&deps, p->pydir, err);
+	} else if (p->mode == FERRY_PACK_TRACE) {
+		if (fn->runtime_kind == FERRY_RT_NODE)
+			rc = ferry_trace_node(&s->trace, cfg, fn, err);
+		else
+			rc = ferry_trace_python(&s->trace, cfg, fn, p->pydir,
+						err);
+		if (!rc)
+			rc = trace_files(&deps, &s->trace, err);
+		for (i = 0; !rc && warn && i < s->trace.warnings.nr; i++)
+			ferry_warn("function '%s': %s", fn->name,
+				   s->trace.warnings.items[i]);
 	}
 	if (rc)
 		goto out;

@@ -1135,7 +1135,7 @@ static const char *const methods[] = {
 static const char *const package_keys[] = {
 	"include", "exclude", "external", "budget", "mode", NULL
 };
-static const char *const pack_modes[] = { "deps", "none", NULL };
+static const char *const pack_modes[] = { "trace", "deps", "none", NULL };
 
 struct loader {
 	const char *name;	/* borrowed; manifest name for messages */
@@ -1608,7 +1608,7 @@ static int parse_package(struct loader *L, json_t *pk, const struct node *sh,
 
 		if (!json_is_string(v)) {
 			rc = type_error(L, sh_child(sh, "mode"), "'mode'", v,
-					"one of: deps, none");
+					"one of: trace, deps, none");
 			goto out;
 		}
 		s = json_string_value(v);
@@ -1617,13 +1617,16 @@ static int parse_package(struct loader *L, json_t *pk, const struct node *sh,
 
 			show(b, sizeof(b), s, strlen(s));
 			rc = sug ? lerr(L, sh_child(sh, "mode"), "unknown "
-					"package mode '%s'; allowed: deps, "
-					"none (did you mean '%s'?)", b, sug) :
+					"package mode '%s'; allowed: trace, "
+					"deps, none (did you mean '%s'?)", b,
+					sug) :
 				lerr(L, sh_child(sh, "mode"), "unknown package "
-				     "mode '%s'; allowed: deps, none", b);
+				     "mode '%s'; allowed: trace, deps, none",
+				     b);
 			goto out;
 		}
-		out->mode = s[0] == 'd' ? FERRY_PACK_DEPS : FERRY_PACK_NONE;
+		out->mode = s[0] == 't' ? FERRY_PACK_TRACE :
+			    s[0] == 'd' ? FERRY_PACK_DEPS : FERRY_PACK_NONE;
 		if (norm && json_object_set_new(norm, "mode", json_string(s)))
 			goto oom;
 	}

@@ -87,12 +87,12 @@ YAML
 	expect_invalid "ferry.yaml:6:5: unknown key 'memroy' of function 'hello'; allowed: handler, runtime, memory, timeout, env, events, description, package (did you mean 'memory'?)"
 }
 
-@test "package: external lists, merged per function" {
+@test "package: mode trace and external lists, merged per function" {
 	manifest <<'YAML'
 service: demo
 runtime: nodejs20
 package:
-  mode: none
+  mode: trace
   external: "@aws-sdk/*"
 functions:
   hello:
@@ -107,22 +107,22 @@ YAML
 	python3 - "$output" <<'PY'
 import sys, yaml
 d = yaml.safe_load(sys.argv[1])
-assert d["package"] == {"external": ["@aws-sdk/*"], "mode": "none"}, d
+assert d["package"] == {"external": ["@aws-sdk/*"], "mode": "trace"}, d
 assert d["functions"]["hello"]["package"] == {"external": ["@smithy/*"], "mode": "deps"}, d
 assert "package" not in d["functions"]["nightly"], d
 PY
 }
 
-@test "package: unknown mode, external of the wrong type" {
+@test "package: unknown mode lists trace, deps and none" {
 	manifest <<'YAML'
 service: demo
 runtime: nodejs20
 functions:
   hello:
     handler: src/hello.handler
-    package: { mode: dpes }
+    package: { mode: tarce }
 YAML
-	expect_invalid "ferry.yaml:6:22: unknown package mode 'dpes'; allowed: deps, none (did you mean 'deps'?)"
+	expect_invalid "ferry.yaml:6:22: unknown package mode 'tarce'; allowed: trace, deps, none (did you mean 'trace'?)"
 	manifest <<'YAML'
 service: demo
 runtime: nodejs20

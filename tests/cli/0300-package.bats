@@ -244,3 +244,142 @@ YAML
 	assert_status 1
 	assert_output_contains "ferry: package 'ms-lite' (a dependency of 'ws-util') is not installed in node_modules; run npm install"
 }
+
+# The Node fixture packed in trace mode.
+node_trace_project() {
+	node_project
+	sed -i 's/^functions:/package:\n  mode: trace\nfunctions:/' ferry.yaml
+}
+
+@test "trace mode ships exactly the files the handler loads" {
+	node_trace_project
+	run ferry package
+	assert_status 0
+	run names .ferry/build/users.zip
+	[ "$output" = "$(cat <<'EOF2'
+node_modules/@scope/x/index.js
+node_modules/@scope/x/package.json
+node_modules/express-lite/index.js
+node_modules/express-lite/lib/router.js
+node_modules/express-lite/node_modules/cookie/index.js
+node_modules/express-lite/node_modules/cookie/package.json
+node_modules/express-lite/package.json
+node_modules/ms-lite/index.js
+node_modules/ms-lite/package.json
+node_modules/ws-util/index.js
+node_modules/ws-util/package.json
+package.json
+src/users.js
+EOF2
+)" ]
+	# the bundle runs on its own
+	mkdir x && (cd x && unzip -q ../.ferry/build/users.zip)
+	(cd x && node -e 'require("./src/users.js").handler({}).then(r => { if (r.body !== "express-lite@scope/xws-util") process.exit(1); })')
+	# reproducible like every bundle
+	first=$(sha256sum .ferry/build/users.zip | cut -d' ' -f1)
+	find . -exec touch -h -d '2011-05-05 10:00' {} +
+	TZ=Pacific/Kiritimati ferry package
+	[ "$(sha256sum .ferry/build/users.zip | cut -d' ' -f1)" = "$first" ]
+}
+
+@test "trace mode: external leaves packages out, exclude removes, include adds" {
+	node_trace_project
+	cat > ferry.yaml <<'YAML'
+service: shop
+runtime: nodejs22
+package:
+  mode: trace
+  external: ["@scope/*"]
+  exclude: ["node_modules/express-lite/lib/**"]
+functions:
+  users:
+    handler: src/users.handler
+    package:
+      include: ["src/lib/*.js", "assets/raw/**"]
+      external: ws-util
+  other:
+    handler: src/users.handler
+YAML
+	run ferry package
+	assert_status 0
+	run names .ferry/build/users.zip
+	! grep -q '@scope' <<<"$output"
+	! grep -q 'ws-util' <<<"$output"
+	! grep -q 'ms-lite' <<<"$output"
+	! grep -q 'express-lite/lib/' <<<"$output"
+	grep -qx 'node_modules/express-lite/index.js' <<<"$output"
+	grep -qx 'src/lib/db.js' <<<"$output"
+	grep -qx 'assets/raw/big.txt' <<<"$output"
+	! grep -qx 'assets/logo.txt' <<<"$output"
+	# the function-level lists apply to their function only
+	run names .ferry/build/other.zip
+	grep -qx 'node_modules/ws-util/index.js' <<<"$output"
+	! grep -q '@scope' <<<"$output"
+	! grep -q 'src/lib/' <<<"$output"
+}
+
+@test "trace mode warns once per bundle about a require it cannot follow" {
+	node_trace_project
+	printf 'const n = "x";\nconst m = require(n);\nexports.handler = async () => m;\n' > src/dyn.js
+	cat >> ferry.yaml <<'YAML'
+  dyn:
+    handler: src/dyn.handler
+YAML
+	run --separate-stderr ferry package
+	assert_status 0
+	[ "$(grep -c "warning: function 'dyn': src/dyn.js:2: " <<<"$stderr")" -eq 1 ]
+	! grep -q "function 'users'" <<<"$stderr"
+	run names .ferry/build/dyn.zip
+	grep -qx 'src/dyn.js' <<<"$output"
+	! grep -q 'node_modules/' <<<"$output"
+}
+
+@test "trace mode for python follows imports into the packages directory" {
+	python_project
+	sed -i 's/^functions:/package:\n  mode: trace\nfunctions:/' ferry.yaml
+	run ferry package
+	assert_status 0
+	run names .ferry/build/nightly.zip
+	grep -qx 'jobs/nightly.py' <<<"$output"
+	grep -qx 'requests_lite/__init__.py' <<<"$output"
+	grep -qx 'six_lite.py' <<<"$output"
+	! grep -q '^vendor/' <<<"$output"
+	! grep -q '__pycache__' <<<"$output"
+	! grep -q '\.pyc$' <<<"$output"
+	! grep -qx 'requirements.txt' <<<"$output"
+	mkdir x && (cd x && unzip -q ../.ferry/build/nightly.zip)
+	(cd x && python3 -c 'import sys; sys.path.insert(0, "."); sys.path.insert(0, "jobs"); import nightly; assert nightly.run({}, None) == {"ok": True, "lib": "requests_lite"}')
+}
+
+@test "trace mode for a provided function takes its project files as deps mode does" {
+	mkdir -p bin node_modules/x
+	printf '#!/bin/sh\necho ok\n' > bin/bootstrap
+	chmod +x bin/bootstrap
+	echo 'data' > bin/data.txt
+	echo 'x' > node_modules/x/index.js
+	cat > ferry.yaml <<'YAML'
+service: native
+runtime: provided
+package: { mode: trace }
+functions:
+  boot:
+    handler: bin/bootstrap
+YAML
+	run ferry package
+	assert_status 0
+	run names .ferry/build/boot.zip
+	[ "$output" = "$(printf 'bin/bootstrap\nbin/data.txt')" ]
+}
+
+@test "over the package budget in trace mode: largest contributors by package" {
+	node_trace_project
+	{ printf '/* '; head -c 1500000 /dev/urandom | base64 -w0; printf ' */\n'; } >> node_modules/express-lite/lib/router.js
+	head -c 1500000 /dev/urandom > node_modules/@scope/x/unreached.bin
+	sed -i 's/^functions:/  budget: 1MB\nfunctions:/' ferry.yaml
+	run ferry package
+	assert_status 1
+	assert_output_contains "ferry: bundle of 'users' is 1."
+	assert_output_contains "MB, over the package budget of 1 MB; largest contributors: express-lite 1.9 MB, package.json "
+	! grep -q '@scope/x 1' <<<"$output"
+	[ ! -e .ferry/build/users.zip ]
+}

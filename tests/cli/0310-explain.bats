@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # ferry package --explain PATH: why a file is or is not in each bundle, in
-# deps and none modes (the node fixture of tests/data/bundle), and the exit
+# trace, deps and none modes (the fixtures of tests/data/bundle), and the exit
 # codes: 0 when explained, 5 when PATH is in no bundle for no known reason.
 
 load ../helper
@@ -80,4 +80,71 @@ YAML
 	[ "$output" = "$(printf 'users: node_modules/jest-lite/index.js is in the bundle\n  project file (none mode)')" ]
 	run --separate-stderr ferry package --explain .git/HEAD
 	assert_status 5
+}
+
+@test "trace mode: the chain of imports from the handler" {
+	node_project
+	sed -i 's/^functions:/package:\n  mode: trace\nfunctions:/' ferry.yaml
+	run --separate-stderr ferry package --explain node_modules/ms-lite/index.js
+	assert_status 0
+	[ "$output" = "$(cat <<'EOF2'
+users: node_modules/ms-lite/index.js is in the bundle
+  src/users.js:3 require('ws-util')
+   -> node_modules/ws-util/index.js:1 require('ms-lite')
+   -> node_modules/ms-lite/index.js
+EOF2
+)" ]
+	# the workspace package's real file names the same entry
+	run --separate-stderr ferry package --explain packages/ws-util/index.js
+	assert_status 0
+	assert_output_contains "users: node_modules/ws-util/index.js is in the bundle (from packages/ws-util/index.js)"
+	run --separate-stderr ferry package --explain node_modules/debug-lite/index.js
+	assert_status 0
+	[ "$output" = "users: node_modules/debug-lite/index.js is not in the bundle: not reached from the handler" ]
+	run --separate-stderr ferry package --explain src/lib/db.js
+	assert_status 0
+	[ "$output" = "users: src/lib/db.js is not in the bundle: not reached from the handler" ]
+	run --separate-stderr ferry package --explain node_modules/jest-lite/index.js
+	assert_status 0
+	[ "$output" = "users: node_modules/jest-lite/index.js is not in the bundle: devDependency 'jest-lite'" ]
+}
+
+@test "trace mode: exclude, external and include are named" {
+	node_project
+	cat > ferry.yaml <<'YAML'
+service: shop
+runtime: nodejs22
+package:
+  mode: trace
+  external: ["@scope/*"]
+  exclude: ["node_modules/express-lite/lib/**"]
+  include: ["src/lib/*.js"]
+functions:
+  users:
+    handler: src/users.handler
+YAML
+	run --separate-stderr ferry package --explain node_modules/express-lite/lib/router.js
+	assert_status 0
+	[ "$output" = "users: node_modules/express-lite/lib/router.js is not in the bundle: excluded by package.exclude 'node_modules/express-lite/lib/**'" ]
+	run --separate-stderr ferry package --explain node_modules/@scope/x/index.js
+	assert_status 0
+	[ "$output" = "users: node_modules/@scope/x/index.js is not in the bundle: package '@scope/x' is left out by package.external '@scope/*'" ]
+	run --separate-stderr ferry package --explain src/lib/db.js
+	assert_status 0
+	[ "$output" = "$(printf "users: src/lib/db.js is in the bundle\n  included by package.include 'src/lib/*.js'")" ]
+}
+
+@test "trace mode for python: a package file by its bundle name or its path" {
+	cp -a "$FERRY_TEST_DATA/bundle/python/." .
+	sed -i 's/^functions:/package:\n  mode: trace\nfunctions:/' ferry.yaml
+	run --separate-stderr ferry package --explain requests_lite/__init__.py
+	assert_status 0
+	[ "$output" = "$(printf 'nightly: requests_lite/__init__.py is in the bundle\n  jobs/nightly.py:1 import requests_lite\n   -> requests_lite/__init__.py')" ]
+	run --separate-stderr ferry package --explain vendor/six_lite.py
+	assert_status 0
+	assert_output_contains "nightly: six_lite.py is in the bundle (from vendor/six_lite.py)"
+	assert_output_contains "jobs/nightly.py:2 import six_lite"
+	run --separate-stderr ferry package --explain vendor/requests_lite/api.py
+	assert_status 0
+	[ "$output" = "nightly: vendor/requests_lite/api.py is not in the bundle: not reached from the handler" ]
 }

@@ -107,6 +107,7 @@ static void fx_release(struct fixture *f)
 	free(f->fn.handler_file);
 	ferry_strvec_release(&f->fn.package.include);
 	ferry_strvec_release(&f->fn.package.exclude);
+	ferry_strvec_release(&f->fn.package.external);
 }
 
 static void push(struct ferry_strvec *v, const char *s)
@@ -220,7 +221,7 @@ static void test_node_deps_graph(void **state)
 	fx_release(&f);
 }
 
-/* The unset mode packs like `deps` until the trace mode exists. */
+/* The unset mode packs like `deps` (see docs/bundles.md). */
 static void test_default_mode_is_deps(void **state)
 {
 	struct ferry_bundle_files files = { NULL, 0, 0 };
@@ -232,6 +233,132 @@ static void test_default_mode_is_deps(void **state)
 	select_ok(&files, &f);
 	expect_names(&files, node_deps);
 	ferry_bundle_files_release(&files);
+	fx_release(&f);
+}
+
+static const char *const node_trace[] = {
+	"node_modules/@scope/x/index.js",
+	"node_modules/@scope/x/package.json",
+	"node_modules/express-lite/index.js",
+	"node_modules/express-lite/lib/router.js",
+	"node_modules/express-lite/node_modules/cookie/index.js",
+	"node_modules/express-lite/node_modules/cookie/package.json",
+	"node_modules/express-lite/package.json",
+	"node_modules/ms-lite/index.js",
+	"node_modules/ms-lite/package.json",
+	"node_modules/ws-util/index.js",
+	"node_modules/ws-util/package.json",
+	"package.json",
+	"src/users.js",
+	NULL,
+};
+
+/*
+ * Trace mode: only what the handler loads (not debug-lite, which
+ * express-lite declares but never requires, nor the top-level cookie,
+ * src/lib/db.js, README.md or assets); then exclude and external remove,
+ * include adds a project file.
+ */
+static void test_trace_mode(void **state)
+{
+	static const char *const trimmed[] = {
+		"node_modules/express-lite/index.js",
+		"node_modules/express-lite/lib/router.js",
+		"node_modules/express-lite/node_modules/cookie/index.js",
+		"node_modules/express-lite/node_modules/cookie/package.json",
+		"node_modules/express-lite/package.json",
+		"node_modules/ms-lite/index.js",
+		"node_modules/ms-lite/package.json",
+		"node_modules/ws-util/index.js",
+		"node_modules/ws-util/package.json",
+		"src/lib/db.js",
+		"src/users.js",
+		NULL,
+	};
+	struct ferry_bundle_files files = { NULL, 0, 0 };
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, data_dir("node"), "nodejs22", "src/users.js");
+	f.fn.package.mode = FERRY_PACK_TRACE;
+	select_ok(&files, &f);
+	expect_names(&files, node_trace);
+	ferry_bundle_files_release(&files);
+
+	push(&f.fn.package.external, "@scope/*");
+	push(&f.fn.package.exclude, "/package.json");
+	push(&f.fn.package.include, "src/lib/**");
+	select_ok(&files, &f);
+	expect_names(&files, trimmed);
+	ferry_bundle_files_release(&files);
+	fx_release(&f);
+}
+
+/* `trace` for a provided function: its project files, as `deps` does. */
+static void test_trace_mode_provided(void **state)
+{
+	static const char *const want[] = {
+		"bin/bootstrap",
+		"bin/data.txt",
+		NULL,
+	};
+	struct ferry_bundle_files files = { NULL, 0, 0 };
+	struct fixture f;
+	char *proj = tpath("provided");
+
+	(void)state;
+	put(proj, "bin/bootstrap", "#!/bin/sh\n");
+	put(proj, "bin/data.txt", "x\n");
+	put(proj, "node_modules/x/index.js", "x\n");
+	put(proj, "ferry.yaml", "service: s\n");
+	fx_init(&f, proj, "provided", "bin/bootstrap");
+	f.fn.package.mode = FERRY_PACK_TRACE;
+	select_ok(&files, &f);
+	expect_names(&files, want);
+	ferry_bundle_files_release(&files);
+	fx_release(&f);
+}
+
+/* explain answers from the same selection, in and out. */
+static void test_explain(void **state)
+{
+	struct ferry_buf out = FERRY_BUF_INIT;
+	struct ferry_error err;
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, data_dir("node"), "nodejs22", "src/users.js");
+	f.fn.package.mode = FERRY_PACK_TRACE;
+	ferry_error_init(&err);
+	assert_int_equal(ferry_bundle_explain(&out, &f.cfg, &f.fn,
+					      "node_modules/ms-lite/index.js",
+					      &err), 0);
+	assert_string_equal(out.buf,
+			    "users: node_modules/ms-lite/index.js is in the "
+			    "bundle\n"
+			    "  src/users.js:3 require('ws-util')\n"
+			    "   -> node_modules/ws-util/index.js:1 "
+			    "require('ms-lite')\n"
+			    "   -> node_modules/ms-lite/index.js\n");
+	ferry_buf_reset(&out);
+	assert_int_equal(ferry_bundle_explain(&out, &f.cfg, &f.fn,
+					      "README.md", &err), 0);
+	assert_string_equal(out.buf, "users: README.md is not in the bundle: "
+			    "not reached from the handler\n");
+	ferry_buf_reset(&out);
+	assert_int_equal(ferry_bundle_explain(&out, &f.cfg, &f.fn,
+					      "src/nope.js", &err),
+			 FERRY_ENOTFOUND);
+	assert_int_equal(out.len, 0);
+	assert_string_equal(err.msg, "users: src/nope.js is not in the "
+			    "bundle (no such file)");
+	ferry_error_init(&err);
+	f.fn.package.mode = FERRY_PACK_DEPS;
+	assert_int_equal(ferry_bundle_explain(&out, &f.cfg, &f.fn,
+					      "README.md", &err), 0);
+	assert_string_equal(out.buf, "users: README.md is in the bundle\n"
+			    "  project file (deps mode)\n");
+	ferry_buf_release(&out);
 	fx_release(&f);
 }
 
@@ -852,6 +979,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_node_deps_graph),
 		cmocka_unit_test(test_default_mode_is_deps),
+		cmocka_unit_test(test_trace_mode),
+		cmocka_unit_test(test_trace_mode_provided),
+		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_exclude_include_negation),
 		cmocka_unit_test(test_none_mode_takes_the_directory),
 		cmocka_unit_test(test_include_overrides_never_selected),

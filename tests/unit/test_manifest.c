@@ -273,20 +273,21 @@ static void test_yaml_round_trip(void **state)
 	}
 }
 
-/* package.external: the service list, then the function's. */
+/* package.mode trace and package.external (service list, then the
+ * function's). */
 static void test_package_external(void **state)
 {
 	struct ferry_config *cfg = load_named("ok-package-external");
 	const struct ferry_function *hello, *nightly;
 
 	(void)state;
-	assert_int_equal(cfg->package.mode, FERRY_PACK_NONE);
-	assert_string_equal(ferry_pack_mode_name(cfg->package.mode), "none");
+	assert_int_equal(cfg->package.mode, FERRY_PACK_TRACE);
+	assert_string_equal(ferry_pack_mode_name(cfg->package.mode), "trace");
 	hello = ferry_config_function(cfg, "hello");
 	nightly = ferry_config_function(cfg, "nightly");
 	assert_non_null(hello);
 	assert_non_null(nightly);
-	assert_int_equal(hello->package.mode, FERRY_PACK_NONE);
+	assert_int_equal(hello->package.mode, FERRY_PACK_TRACE);
 	assert_int_equal(hello->package.external.nr, 3);
 	assert_string_equal(hello->package.external.items[0], "@aws-sdk/*");
 	assert_string_equal(hello->package.external.items[1], "@smithy/*");
