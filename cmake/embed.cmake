@@ -1,11 +1,11 @@
 # ferry_embed(NAME FILES OUTPUT): generate OUTPUT, a C file that defines
 #   const struct ferry_asset NAME[];   (terminated by {NULL, NULL, 0})
 # with one entry per file: its base name, its bytes (NUL-terminated) and its
-# length. Regenerated when any of the files changes. See core/asset.h.
+# length. Regenerated when any of the files changes. See include/ferry/asset.h.
 function(ferry_embed name files output)
 	set(script ${CMAKE_CURRENT_BINARY_DIR}/${name}_gen.cmake)
 	file(WRITE ${script} "
-set(out \"#include <stddef.h>\\n#include \\\"asset.h\\\"\\n\")
+set(out \"#include <stddef.h>\\n#include \\\"ferry/asset.h\\\"\\n\")
 set(table \"\")
 set(i 0)
 foreach(f IN LISTS FILES)

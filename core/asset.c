@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "asset.h"
+#include "ferry/asset.h"
 
 const struct ferry_asset *ferry_asset_find(const struct ferry_asset *table,
 					   const char *name)

@@ -21,10 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "ferry/cancel.h"
 #include "ferry/git.h"
+#include "ferry/json.h"
 #include "ferry/log.h"
 #include "ferry/release.h"
 
@@ -105,20 +104,15 @@ int ferry_release_parse(struct ferry_release *out, const char *json,
 {
 	struct ferry_release r;
 	json_t *doc = NULL, *fns, *git, *f, *v;
-	json_error_t jerr;
 	json_int_t num;
 	const char *s;
 	size_t i;
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
-	doc = json_loadb(json, len, 0, &jerr);
-	if (!doc || !json_is_object(doc)) {
-		rc = ferry_error_set(err, FERRY_EFAIL,
-				     "release record is not a JSON object: %s",
-				     doc ? "wrong type" : jerr.text);
+	rc = ferry_json_object(&doc, json, len, "release record", err);
+	if (rc)
 		goto out;
-	}
 	num = json_integer_value(json_object_get(doc, "number"));
 	if (!json_is_integer(json_object_get(doc, "number")) || num < 1 ||
 	    num > 0x7fffffff) {

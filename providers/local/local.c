@@ -22,12 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
-#include "asset.h"
+#include "ferry/asset.h"
 #include "ferry/buf.h"
 #include "ferry/fs.h"
 #include "ferry/hash.h"
+#include "ferry/json.h"
 #include "ferry/log.h"
 #include "ferry/manifest.h"
 #include "ferry/proc.h"
@@ -447,7 +446,6 @@ static int load_version(struct version_info *vi, struct ferry_provider *p,
 			const struct ferry_version *v, struct ferry_error *err)
 {
 	struct ferry_buf text = FERRY_BUF_INIT;
-	json_error_t jerr;
 	json_int_t mem, tmo;
 	int rc;
 
@@ -455,13 +453,9 @@ static int load_version(struct version_info *vi, struct ferry_provider *p,
 	rc = local_get(p, v->id, &text, err);
 	if (rc)
 		goto out;
-	vi->doc = json_loadb(text.buf, text.len, 0, &jerr);
-	if (!vi->doc || !json_is_object(vi->doc)) {
-		rc = ferry_error_set(err, FERRY_EFAIL,
-				     "local: version '%s' is not valid JSON",
-				     v->id);
+	rc = ferry_json_object(&vi->doc, text.buf, text.len, v->id, err);
+	if (rc)
 		goto out;
-	}
 	vi->runtime = str_field(vi->doc, "runtime");
 	vi->handler_file = str_field(vi->doc, "handler_file");
 	vi->handler_export = str_field(vi->doc, "handler_export");

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "asset.h"
+#include "ferry/asset.h"
 
 static const unsigned char node_data[] = "// node runner\n";
 static const unsigned char py_data[] = "# python runner\n";
