@@ -246,7 +246,10 @@ static int tokenize(struct toks *v, const char *src, size_t len)
 	unsigned line = 1;
 	int ret = 0;
 
-	if (len >= 2 && src[0] == '#' && src[1] == '!')
+	/* a UTF-8 byte order mark, then a hashbang line */
+	if (len >= 3 && !memcmp(src, "\xef\xbb\xbf", 3))
+		i = 3;
+	if (len >= i + 2 && src[i] == '#' && src[i + 1] == '!')
 		while (i < len && src[i] != '\n')
 			i++;
 	while (i < len) {

@@ -36,6 +36,9 @@ static const struct lex_case cases[] = {
 	  "r1:yes" },
 	{ "hashbang", "#!/usr/bin/env node require('no')\nrequire('yes')",
 	  "r2:yes" },
+	{ "byte order mark", "\xef\xbb\xbfrequire('yes')", "r1:yes" },
+	{ "byte order mark and hashbang", "\xef\xbb\xbf#!/usr/bin/env node\n"
+	  "require('yes')", "r2:yes" },
 	/* strings */
 	{ "require in a string", "x = \"require('no')\"; require('yes')",
 	  "r1:yes" },
