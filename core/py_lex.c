@@ -576,6 +576,40 @@ static int parse_call(struct ferry_py_lex *out, struct lexer *lx,
 		    lx->other);
 }
 
+/*
+ * `__all__ = [...]` or `__all__ += (...)`; *t is on `__all__`. Each plain
+ * string that is an identifier is reported; the statement is skipped.
+ */
+static int parse_all(struct ferry_py_lex *out, struct lexer *lx,
+		     struct tok *t)
+{
+	int depth, rc = 0;
+
+	next(lx, t);
+	if (tok_op(t, '+'))
+		next(lx, t);
+	if (!tok_op(t, '='))
+		goto out;
+	next(lx, t);
+	if (!tok_op(t, '[') && !tok_op(t, '('))
+		goto out;
+	depth = lx->depth;
+	next(lx, t);
+	while (t->type != T_END && lx->depth >= depth) {
+		if (t->type == T_STRING && t->plain && t->n &&
+		    !memchr(t->p, '.', t->n) && valid_module(t->p, t->n)) {
+			rc = push(out, FERRY_PY_ALL, 0, t->p, t->n, NULL, 0,
+				  t->line, lx->other);
+			if (rc)
+				goto out;
+		}
+		next(lx, t);
+	}
+out:
+	skip_stmt(lx, t);
+	return rc;
+}
+
 /* 1 if string token `t` is `text`. */
 static int str_is(const struct tok *t, const char *text)
 {
@@ -690,6 +724,11 @@ int ferry_py_lex_scan(struct ferry_py_lex *out, const char *src, size_t len,
 			continue;
 		} else if (start && tok_is(&t, T_NAME, "import")) {
 			rc = parse_import(out, &lx, &t);
+			if (rc)
+				break;
+			continue;
+		} else if (start && tok_is(&t, T_NAME, "__all__")) {
+			rc = parse_all(out, &lx, &t);
 			if (rc)
 				break;
 			continue;

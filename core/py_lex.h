@@ -8,7 +8,8 @@
  * continuations and bracketed multi-line statements. It reports every
  * import statement wherever it is (inside functions, try blocks,
  * `if TYPE_CHECKING:`), after `;` and after the `:` of a compound
- * statement, plus calls of importlib.import_module() and __import__().
+ * statement, plus calls of importlib.import_module() and __import__(),
+ * and the names a module lists in `__all__`.
  * It evaluates nothing but the platform tests that are false on Linux
  * (`if sys.platform == "emscripten":`), whose imports it marks; a call
  * whose argument is not a single string literal is reported as
@@ -30,13 +31,17 @@ enum ferry_py_import_kind {
 				 * module "a.b" */
 	FERRY_PY_NONLITERAL,	/* such a call whose argument is not a
 				 * string literal: module NULL */
+	FERRY_PY_ALL,		/* a string in `__all__ = [...]` (also
+				 * `+=`, tuples): module is the name; what
+				 * `from pkg import *` loads as submodules */
 };
 
 struct ferry_py_import {
 	enum ferry_py_import_kind kind;
 	unsigned level;	/* leading dots of a relative import; 0: absolute */
 	char *module;	/* owned; dotted name without the leading dots ("" in
-			 * `from . import x`); NULL for FERRY_PY_NONLITERAL */
+			 * `from . import x`); NULL for FERRY_PY_NONLITERAL;
+			 * FERRY_PY_ALL: the listed name */
 	char *name;	/* owned; FROM: the imported name or "*"; CALL and
 			 * NONLITERAL: the function as written
 			 * ("importlib.import_module", "import_module",

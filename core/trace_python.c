@@ -32,8 +32,11 @@
  * code imports modules no source scan can see. Third-party packages never
  * ship __pycache__/, *.pyc, nor tests/ or test/ directories.
  *
- * It does not run Python, read .pth files, evaluate `__all__` for star
- * imports, or follow imports hidden in compiled code (the compiled-file
+ * `from pkg import *` also brings the submodules listed in the literal
+ * `__all__` of pkg/__init__.py.
+ *
+ * It does not run Python, read .pth files or *.egg-info, evaluate a
+ * computed `__all__`, or follow imports hidden in compiled code (the compiled-file
  * rule stands in for that). Non-literal import_module() calls and imports
  * that resolve nowhere become warnings when they are in project files;
  * in third-party code (optional imports, plugin lookups) they are only
@@ -1111,6 +1114,7 @@ static char *import_text(const struct ferry_py_import *imp)
 		return ferry_xstrfmt("%s('%s%s')", imp->name, dots,
 				     imp->module);
 	case FERRY_PY_NONLITERAL:
+	case FERRY_PY_ALL:
 		break;
 	}
 	return ferry_xstrfmt("%s()", imp->name);
@@ -1125,6 +1129,49 @@ static void dirname_inplace(char *s)
 		*slash = '\0';
 	else
 		*s = '\0';
+}
+
+/*
+ * `from pkg import *` loads the submodules pkg's __init__.py lists in
+ * `__all__`; `path` is the package's __path__.
+ */
+static int star_import(struct ctx *c, const struct spots *path, long from,
+		       unsigned line, const char *why)
+{
+	struct ferry_buf src = FERRY_BUF_INIT;
+	struct ferry_py_lex lx;
+	struct found f = { M_NONE, FERRY_STRVEC_INIT, FERRY_STRVEC_INIT,
+			   { NULL, 0, 0 } };
+	char *init = NULL;
+	size_t i;
+	int rc = 0;
+
+	ferry_py_lex_init(&lx);
+	if (path->nr != 1)
+		goto out;	/* a namespace package has no __all__ */
+	init = ferry_path_join(path->items[0].abs, "__init__.py");
+	if (!init) {
+		rc = oom(c);
+		goto out;
+	}
+	if (!ferry_fs_is_file(init))
+		goto out;
+	rc = ferry_fs_read(&src, init, SOURCE_MAX, c->err);
+	if (!rc)
+		rc = ferry_py_lex_scan(&lx, src.buf, src.len, c->err);
+	for (i = 0; !rc && i < lx.nr; i++) {
+		if (lx.items[i].kind != FERRY_PY_ALL)
+			continue;
+		rc = find_module(c, &f, path, lx.items[i].module);
+		if (!rc && f.kind != M_NONE)
+			rc = add_found(c, &f, from, line, why);
+	}
+out:
+	found_release(&f);
+	ferry_py_lex_release(&lx);
+	ferry_buf_release(&src);
+	free(init);
+	return rc;
 }
 
 /* Resolve one import of entry `from` and add what it reaches. */
@@ -1208,7 +1255,9 @@ static int resolve(struct ctx *c, long from, const struct ferry_py_import *imp)
 		f.sub.nr = f.sub.alloc = 0;
 		path = &base;
 	}
-	if (imp->kind == FERRY_PY_FROM && strcmp(imp->name, "*")) {
+	if (imp->kind == FERRY_PY_FROM && !strcmp(imp->name, "*")) {
+		rc = star_import(c, path, from, line, why);
+	} else if (imp->kind == FERRY_PY_FROM) {
 		/* `from a import b`: b is a submodule when it exists */
 		rc = find_module(c, &f, path, imp->name);
 		if (!rc && f.kind != M_NONE)
@@ -1253,6 +1302,8 @@ static int scan(struct ctx *c, long i)
 	for (k = 0; !rc && k < lx.nr; k++) {
 		const struct ferry_py_import *imp = &lx.items[k];
 
+		if (imp->kind == FERRY_PY_ALL)
+			continue;
 		if (imp->other_platform) {
 			/* functions run on Linux only */
 			ferry_debug("trace: %s:%u: import under a platform "

@@ -116,6 +116,12 @@ static const struct lex_case cases[] = {
 	{ "obj.import_module('q')\nother.__import__('r')\n", "" },
 	{ "s = 'importlib.import_module(\"x\")'\n", "" },
 	{ "", "" },
+	/* __all__ lists the names a star import loads */
+	{ "__all__ = ['a', \"b\",\n    'c']\n__all__ += ('d',)\nimport e\n",
+	  "1 all a | 1 all b | 2 all c | 3 all d | 4 import e" },
+	{ "__all__ = [*x.__all__, 'y', f'z', 'not valid', 'p.q']\n",
+	  "1 all y" },
+	{ "__all__: list[str] = ['a']\nx.__all__ = ['b']\n", "" },
 	/* platform tests false on Linux mark their block [other] */
 	{ "import a\nif sys.platform == 'win32':\n    import winreg\n"
 	  "    from b import c\nelse:\n    import posix_thing\nimport d\n",
@@ -162,6 +168,8 @@ static const char *kind_name(enum ferry_py_import_kind k)
 		return "call";
 	case FERRY_PY_NONLITERAL:
 		return "nonliteral";
+	case FERRY_PY_ALL:
+		return "all";
 	}
 	return "?";
 }

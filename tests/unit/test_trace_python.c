@@ -4,7 +4,8 @@
  * On the hand-written project under tests/data/trace/python/project: the
  * exact set of files a handler reaches (a local package, relative imports,
  * a namespace package, a handler-directory module, importlib with a
- * literal, a project module shadowing the standard library) and what the
+ * literal, a star import of a package with `__all__`, a project module
+ * shadowing the standard library) and what the
  * vendored fake distributions in vendor/ bring (data files, the whole
  * .dist-info, a top-level mypyc-style .so owned by a distribution, .so.N
  * libraries, no tests/ nor __pycache__/, no module imported only under
@@ -74,6 +75,9 @@ static const char *const want_files[] = {
 	"src/sidecar.py",
 	"src/templates/page.html",
 	"src/util.py",
+	"starpkg/__init__.py",
+	"starpkg/alpha.py",
+	"starpkg/helpers.py",
 };
 
 static const char *const want_warnings[] = {
@@ -186,6 +190,7 @@ static void test_sources(void **state)
 			       strncmp(e->name, "localpkg/", 9) &&
 			       strncmp(e->name, "nspkg/", 6) &&
 			       strncmp(e->name, "plugins/", 8) &&
+			       strncmp(e->name, "starpkg/", 8) &&
 			       strcmp(e->name, "secrets.py");
 
 		snprintf(path, sizeof(path), "%s/%s",
@@ -206,6 +211,7 @@ static void test_absent(void **state)
 	static const char *const absent[] = {
 		"src/unused.py",			/* never imported */
 		"plugins/beta.py",			/* only alpha is */
+		"starpkg/beta.py",			/* not in __all__ */
 		"localpkg/tests/test_x.py",		/* code, not reached */
 		"requestsish/__pycache__/api.cpython-311.pyc",
 		"requestsish/tests/__init__.py",	/* third-party tests */
@@ -274,6 +280,9 @@ static void test_explain(void **state)
 		      "src/handler.py:4 from . import helpers\n"
 		      " -> src/helpers.py:1 from .util import VALUE\n"
 		      " -> src/util.py\n");
+	check_explain(&fx->t, "starpkg/alpha.py",
+		      "src/handler.py:24 from starpkg import *\n"
+		      " -> starpkg/alpha.py\n");
 	check_explain(&fx->t, "nspkg/tool.py",
 		      "src/handler.py:6 from nspkg import tool\n"
 		      " -> nspkg/tool.py\n");

@@ -21,7 +21,7 @@ except ImportError:
 from compiledpkg import core
 import sidecar
 import secrets
-
+from starpkg import *
 
 def handler(event, context):
     return {"ok": True}

@@ -1,0 +1,3 @@
+from .helpers import helper_fn
+
+__all__ = ["alpha", "helper_fn"]
