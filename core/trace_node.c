@@ -582,7 +582,8 @@ static int map_resolve(struct tracer *tr, const char *pkgdir, json_t *map,
 		if (keylen < base || strncmp(key, k, base) ||
 		    !strcmp(key, k) || keylen == base)
 			continue;
-		if (tl && (keylen < base + tl ||
+		/* with a trailer, `*` must still match one byte or more */
+		if (tl && (keylen < base + tl + 1 ||
 			   strcmp(key + keylen - tl, trailer)))
 			continue;
 		/* PATTERN_KEY_COMPARE: longer prefix, then longer key */

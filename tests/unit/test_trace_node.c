@@ -130,6 +130,7 @@ static const char proj_files[] =
 
 static const char proj_warnings[] =
 	"cannot resolve './nope' from src/handler.js:19\n"
+	"cannot resolve 'pkg-exports/.js' from src/lib/index.js:2\n"
 	"cannot resolve 'pkg-exports/features/private/z' from "
 	"src/lib/index.js:1\n"
 	"cannot resolve 'sugar/other' from src/self.js:4\n"
