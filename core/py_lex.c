@@ -27,12 +27,12 @@ enum tok_type {
 
 struct tok {
 	enum tok_type type;
-	const char *p;		/* the token's text (T_STRING: its contents) */
+	const char *p;		/* its text (T_STRING: the contents) */
 	size_t n;
 	unsigned line;
 	int plain;		/* T_STRING: no f/b/t prefix, no backslash */
 	int first;		/* first token of its logical line */
-	int wrapped;		/* first on a physical line inside brackets */
+	int wrapped;		/* first on a line, inside brackets */
 	unsigned indent;	/* columns before that first token */
 };
 
@@ -100,6 +100,12 @@ static int is_prefix(const char *p, size_t n, int *fmt, int *bytes)
 
 static void skip_string(struct lexer *lx, int fmt, int *backslash);
 
+static void skip_ident(struct lexer *lx)
+{
+	while (lx->cur < lx->end && is_ident((unsigned char)*lx->cur))
+		lx->cur++;
+}
+
 /* Skip the replacement field of an f-string; lx->cur is just past '{'. */
 static void skip_field(struct lexer *lx)
 {
@@ -116,8 +122,7 @@ static void skip_field(struct lexer *lx)
 		} else if (is_ident_start(c)) {
 			const char *s = lx->cur;
 
-			while (lx->cur < lx->end && is_ident((unsigned char)*lx->cur))
-				lx->cur++;
+			skip_ident(lx);
 			if (lx->cur < lx->end &&
 			    (*lx->cur == '\'' || *lx->cur == '"') &&
 			    is_prefix(s, (size_t)(lx->cur - s), &fmt, &bytes))
@@ -270,8 +275,7 @@ static void next_raw(struct lexer *lx, struct tok *t)
 		} else if (is_ident_start(c)) {
 			const char *s = lx->cur;
 
-			while (lx->cur < lx->end && is_ident((unsigned char)*lx->cur))
-				lx->cur++;
+			skip_ident(lx);
 			if (lx->cur < lx->end &&
 			    (*lx->cur == '\'' || *lx->cur == '"') &&
 			    is_prefix(s, (size_t)(lx->cur - s), &fmt, &bytes)) {
@@ -298,7 +302,8 @@ static void next_raw(struct lexer *lx, struct tok *t)
 		} else {
 			if (c == '(' || c == '[' || c == '{')
 				lx->depth++;
-			else if ((c == ')' || c == ']' || c == '}') && lx->depth)
+			else if ((c == ')' || c == ']' || c == '}') &&
+				 lx->depth)
 				lx->depth--;
 			t->type = T_OP;
 			t->p = lx->cur++;
@@ -698,7 +703,8 @@ int ferry_py_lex_scan(struct ferry_py_lex *out, const char *src, size_t len,
 		lx.other = line_other ||
 			   (block >= 0 && t.indent > (unsigned long)block);
 		if (t.wrapped && lx.depth &&
-		    (tok_is(&t, T_NAME, "import") || tok_is(&t, T_NAME, "def") ||
+		    (tok_is(&t, T_NAME, "import") ||
+		     tok_is(&t, T_NAME, "def") ||
 		     tok_is(&t, T_NAME, "class"))) {
 			/*
 			 * These never stand inside brackets: a bracket was
@@ -709,7 +715,7 @@ int ferry_py_lex_scan(struct ferry_py_lex *out, const char *src, size_t len,
 			start = 1;
 		}
 		if (is_stmt_end(&t) || (tok_op(&t, ':') && !lx.depth)) {
-			/* after `:` of `if x:` / `try:` a statement may follow */
+			/* a statement may follow `if x:` or `try:` */
 			start = 1;
 		} else if (start && !lx.other &&
 			   (tok_is(&t, T_NAME, "if") ||

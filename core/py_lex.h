@@ -27,8 +27,8 @@ enum ferry_py_import_kind {
 	FERRY_PY_FROM,		/* from a.b import c [as x]: module "a.b",
 				 * name "c" (one record per name; "*" for
 				 * a star import) */
-	FERRY_PY_CALL,		/* import_module('a.b') / __import__('a.b'):
-				 * module "a.b" */
+	FERRY_PY_CALL,		/* import_module('a.b') or
+				 * __import__('a.b'): module "a.b" */
 	FERRY_PY_NONLITERAL,	/* such a call whose argument is not a
 				 * string literal: module NULL */
 	FERRY_PY_ALL,		/* a string in `__all__ = [...]` (also
@@ -38,16 +38,16 @@ enum ferry_py_import_kind {
 
 struct ferry_py_import {
 	enum ferry_py_import_kind kind;
-	unsigned level;	/* leading dots of a relative import; 0: absolute */
-	char *module;	/* owned; dotted name without the leading dots ("" in
-			 * `from . import x`); NULL for FERRY_PY_NONLITERAL;
-			 * FERRY_PY_ALL: the listed name */
+	unsigned level;	/* leading dots (relative import); 0 if none */
+	char *module;	/* owned; dotted name without the leading dots
+			 * ("" in `from . import x`); NULL for
+			 * FERRY_PY_NONLITERAL; FERRY_PY_ALL: the name */
 	char *name;	/* owned; FROM: the imported name or "*"; CALL and
 			 * NONLITERAL: the function as written
 			 * ("importlib.import_module", "import_module",
 			 * "__import__"); IMPORT: NULL */
-	unsigned line;	/* 1-based line of the `import`/`from` keyword or of
-			 * the called name */
+	unsigned line;	/* 1-based line of the `import`/`from` keyword
+			 * or of the called name */
 	int other_platform;	/* 1 inside `if sys.platform == "win32":`,
 				 * `if os.name == "nt":` and the like: code
 				 * that never runs on Linux */

@@ -36,9 +36,10 @@
  * `__all__` of pkg/__init__.py.
  *
  * It does not run Python, read .pth files or *.egg-info, evaluate a
- * computed `__all__`, or follow imports hidden in compiled code (the compiled-file
- * rule stands in for that). Non-literal import_module() calls and imports
- * that resolve nowhere become warnings when they are in project files;
+ * computed `__all__`, or follow imports hidden in compiled code (the
+ * compiled-file rule stands in for that). Non-literal import_module()
+ * calls and imports that resolve nowhere become warnings when they are in
+ * project files;
  * in third-party code (optional imports, plugin lookups) they are only
  * logged at debug level, as the user can do nothing about them there.
  */
@@ -277,7 +278,7 @@ static int has(const struct listing *l, const char *name, int is_dir)
 }
 
 struct dist {
-	char *info;			/* owned; "certifi-2026.5.20.dist-info" */
+	char *info;			/* owned; "certifi-1.0.dist-info" */
 	struct ferry_strvec compiled;	/* RECORD's compiled files */
 	int reached;
 };
@@ -301,7 +302,7 @@ static void owners_free(void *p)
 /* A directory to look modules up in. */
 struct spot {
 	char *abs;	/* owned; absolute path */
-	char *bundle;	/* owned; its name in the bundle ("" at the root) */
+	char *bundle;	/* owned; name in the bundle ("" at the root) */
 	int third;	/* below pydir: a third-party package */
 	int in_pkg;	/* inside a package, not a search root */
 };
@@ -362,7 +363,7 @@ struct ctx {
 	struct spots project_top;	/* project root, handler dir */
 	struct map listings;		/* abs dir -> struct listing */
 	struct map names;		/* bundle name -> entry index + 1 */
-	struct map packages;		/* abs package dirs whose data are in */
+	struct map packages;		/* package dirs whose data are in */
 	struct map owners;		/* RECORD key -> struct owners */
 	struct dist *dists;		/* owned */
 	size_t dists_nr;
@@ -763,116 +764,122 @@ static int record_unwanted(const char *path)
 	return 0;
 }
 
-/* Read the RECORD and top_level.txt of every *.dist-info in pydir. */
-static int load_dists(struct ctx *c)
+/*
+ * One line of distribution `di`'s RECORD (pass 0) or top_level.txt
+ * (pass 1): who owns what, and which compiled files it ships.
+ */
+static int dist_line(struct ctx *c, size_t di, int pass, const char *p,
+		     const char *eol, struct ferry_buf *path)
+{
+	struct ferry_buf k1 = FERRY_BUF_INIT, k2 = FERRY_BUF_INIT;
+	int rc = 0;
+
+	if (pass) {
+		ferry_buf_reset(path);
+		while (eol > p && (eol[-1] == '\r' || eol[-1] == ' '))
+			eol--;
+		if (eol == p)
+			goto out;
+		if (ferry_buf_add(path, p, (size_t)(eol - p)))
+			rc = oom(c);
+		else
+			rc = own(c, path->buf, di);
+		goto out;
+	}
+	if (record_path(path, p, eol)) {
+		rc = oom(c);
+		goto out;
+	}
+	if (record_skip(path->buf))
+		goto out;
+	if (path_keys(&k2, &k1, path->buf)) {
+		rc = oom(c);
+		goto out;
+	}
+	if ((k2.len && (rc = own(c, k2.buf, di))) ||
+	    (rc = own(c, k1.buf, di)))
+		goto out;
+	if (is_compiled(path->buf) && !record_unwanted(path->buf) &&
+	    ferry_strvec_push(&c->dists[di].compiled, path->buf))
+		rc = oom(c);
+out:
+	ferry_buf_release(&k1);
+	ferry_buf_release(&k2);
+	return rc;
+}
+
+/* Register the distribution of directory `info` (a *.dist-info). */
+static int load_dist(struct ctx *c, const char *info)
 {
 	struct ferry_buf text = FERRY_BUF_INIT, path = FERRY_BUF_INIT;
-	struct ferry_buf k1 = FERRY_BUF_INIT, k2 = FERRY_BUF_INIT;
-	const struct listing *l;
+	const char *p, *end, *eol;
 	char *file = NULL;
-	size_t i;
-	int rc;
+	struct dist *d;
+	size_t di;
+	int pass, rc = 0;
 
-	if (!c->pydir)
-		return 0;
-	rc = list_dir(c, c->pydir, &l);
-	if (rc)
-		goto out;
-	for (i = 0; i < l->nr; i++) {
-		const char *name = l->items[i].name;
-		const char *p, *end, *eol;
-		struct dist *d;
-		size_t di;
-		int pass;
+	if (c->dists_nr == c->dists_alloc) {
+		size_t alloc = c->dists_alloc ? 2 * c->dists_alloc : 16;
+		struct dist *v = realloc(c->dists, alloc * sizeof(*v));
 
-		if (!l->items[i].is_dir || !ends_with(name, ".dist-info"))
-			continue;
-		if (c->dists_nr == c->dists_alloc) {
-			size_t alloc = c->dists_alloc ? 2 * c->dists_alloc : 16;
-			struct dist *v = realloc(c->dists, alloc * sizeof(*v));
-
-			if (!v) {
-				rc = oom(c);
-				goto out;
-			}
-			c->dists = v;
-			c->dists_alloc = alloc;
-		}
-		di = c->dists_nr;
-		d = &c->dists[di];
-		d->info = ferry_strdup(name);
-		ferry_strvec_init(&d->compiled);
-		d->reached = 0;
-		if (!d->info) {
+		if (!v) {
 			rc = oom(c);
 			goto out;
 		}
-		c->dists_nr++;
-		/* pass 0: RECORD; pass 1: top_level.txt */
-		for (pass = 0; pass < 2; pass++) {
-			free(file);
-			file = ferry_xstrfmt("%s/%s/%s", c->pydir, name,
-					     pass ? "top_level.txt" : "RECORD");
-			if (!file) {
-				rc = oom(c);
-				goto out;
-			}
-			if (!ferry_fs_is_file(file))
-				continue;
-			ferry_buf_reset(&text);
-			rc = ferry_fs_read(&text, file, 0, c->err);
-			if (rc)
-				goto out;
-			end = text.buf + text.len;
-			for (p = text.buf; p < end; p = eol + 1) {
-				eol = memchr(p, '\n', (size_t)(end - p));
-				if (!eol)
-					eol = end;
-				if (pass) {
-					ferry_buf_reset(&path);
-					if (ferry_buf_add(&path, p,
-							  (size_t)(eol - p))) {
-						rc = oom(c);
-						goto out;
-					}
-					while (path.len &&
-					       (path.buf[path.len - 1] == '\r' ||
-						path.buf[path.len - 1] == ' '))
-						ferry_buf_truncate(&path,
-								   path.len - 1);
-					if (path.len && (rc = own(c, path.buf,
-								 di)))
-						goto out;
-					continue;
-				}
-				if (record_path(&path, p, eol)) {
-					rc = oom(c);
-					goto out;
-				}
-				if (record_skip(path.buf))
-					continue;
-				if (path_keys(&k2, &k1, path.buf)) {
-					rc = oom(c);
-					goto out;
-				}
-				if ((k2.len && (rc = own(c, k2.buf, di))) ||
-				    (rc = own(c, k1.buf, di)))
-					goto out;
-				if (is_compiled(path.buf) &&
-				    !record_unwanted(path.buf) &&
-				    ferry_strvec_push(&d->compiled, path.buf)) {
-					rc = oom(c);
-					goto out;
-				}
-			}
+		c->dists = v;
+		c->dists_alloc = alloc;
+	}
+	di = c->dists_nr;
+	d = &c->dists[di];
+	d->info = ferry_strdup(info);
+	ferry_strvec_init(&d->compiled);
+	d->reached = 0;
+	if (!d->info) {
+		rc = oom(c);
+		goto out;
+	}
+	c->dists_nr++;
+	for (pass = 0; !rc && pass < 2; pass++) {
+		free(file);
+		file = ferry_xstrfmt("%s/%s/%s", c->pydir, info,
+				     pass ? "top_level.txt" : "RECORD");
+		if (!file) {
+			rc = oom(c);
+			break;
+		}
+		if (!ferry_fs_is_file(file))
+			continue;
+		ferry_buf_reset(&text);
+		rc = ferry_fs_read(&text, file, 0, c->err);
+		end = text.buf + text.len;
+		for (p = text.buf; !rc && p < end; p = eol + 1) {
+			eol = memchr(p, '\n', (size_t)(end - p));
+			if (!eol)
+				eol = end;
+			rc = dist_line(c, di, pass, p, eol, &path);
 		}
 	}
 out:
 	free(file);
 	ferry_buf_release(&text);
 	ferry_buf_release(&path);
-	ferry_buf_release(&k1);
-	ferry_buf_release(&k2);
+	return rc;
+}
+
+/* Read the RECORD and top_level.txt of every *.dist-info in pydir. */
+static int load_dists(struct ctx *c)
+{
+	const struct listing *l;
+	size_t i;
+	int rc = 0;
+
+	if (!c->pydir)
+		return 0;
+	rc = list_dir(c, c->pydir, &l);
+	for (i = 0; !rc && i < l->nr; i++)
+		if (l->items[i].is_dir &&
+		    ends_with(l->items[i].name, ".dist-info"))
+			rc = load_dist(c, l->items[i].name);
 	return rc;
 }
 

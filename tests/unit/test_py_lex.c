@@ -42,7 +42,8 @@ static const struct lex_case cases[] = {
 	  "2 from a b | 2 from a c | 6 import d" },
 	{ "from . import (b,\n # import no\n c)\n", "1 from . b | 1 from . c" },
 	/* line continuations */
-	{ "import a, \\\n    b\nimport c\n", "1 import a | 1 import b | 3 import c" },
+	{ "import a, \\\n    b\nimport c\n",
+	  "1 import a | 1 import b | 3 import c" },
 	{ "x = 1 + \\\n 2; import c\n", "2 import c" },
 	{ "from a \\\n import b\n", "1 from a b" },
 	/* `;` and compound one-liners */

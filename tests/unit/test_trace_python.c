@@ -212,13 +212,13 @@ static void test_absent(void **state)
 		"src/unused.py",			/* never imported */
 		"plugins/beta.py",			/* only alpha is */
 		"starpkg/beta.py",			/* not in __all__ */
-		"localpkg/tests/test_x.py",		/* code, not reached */
+		"localpkg/tests/test_x.py",	/* code, not reached */
 		"requestsish/__pycache__/api.cpython-311.pyc",
 		"requestsish/tests/__init__.py",	/* third-party tests */
 		"requestsish/tests/data.json",
 		"requestsish/tests/data_helpers.py",	/* even imported */
 		"requestsish/api.pyi",			/* a type stub */
-		"requestsish/wasm.py",			/* emscripten only */
+		"requestsish/wasm.py",		/* emscripten only */
 		"compiledpkg/tests/_t.cpython-311-x86_64-linux-gnu.so",
 		"unusedist/__init__.py",		/* never reached */
 		"unusedist/data.txt",
@@ -338,8 +338,8 @@ static void test_no_pydir(void **state)
 	assert_int_equal(ferry_trace_find(&t, "vendor/requestsish/__init__.py"),
 			 -1);
 	for (i = 0; i < t.warnings.nr; i++)
-		if (strstr(t.warnings.items[i],
-			   "src/handler.py:7: cannot find module 'requestsish'"))
+		if (strstr(t.warnings.items[i], "src/handler.py:7: cannot "
+			   "find module 'requestsish'"))
 			warned = 1;
 	assert_true(warned);
 	ferry_trace_release(&t);
@@ -413,7 +413,8 @@ static int has_dist(const struct ferry_trace *t, const char *dist)
 
 		/* "<dist><version>.dist-info/RECORD", one directory deep */
 		if (!strncmp(name, dist, n) && info &&
-		    strchr(name, '/') == info + 10 && !strcmp(info + 10, "/RECORD"))
+		    strchr(name, '/') == info + 10 &&
+		    !strcmp(info + 10, "/RECORD"))
 			return 1;
 	}
 	return 0;
