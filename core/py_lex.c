@@ -47,7 +47,11 @@ struct lexer {
 	int other;		/* what is scanned now is in a block that
 				 * never runs on Linux */
 	int wrapped;		/* a newline inside brackets was skipped */
+	unsigned nest;		/* f-string fields open, at most NEST_MAX */
 };
+
+/* Deeper f-string nesting is read as text: no recursion without end. */
+#define NEST_MAX 64
 
 static int is_ident_start(unsigned char c)
 {
@@ -106,8 +110,10 @@ static void skip_ident(struct lexer *lx)
 		lx->cur++;
 }
 
-/* Skip the replacement field of an f-string; lx->cur is just past '{'. */
-static void skip_field(struct lexer *lx)
+static void skip_field(struct lexer *lx);
+
+/* The body of skip_field(). */
+static void field_body(struct lexer *lx)
 {
 	int depth = 0, fmt, bytes, bs;
 
@@ -159,6 +165,16 @@ static void skip_field(struct lexer *lx)
 			lx->cur++;
 		}
 	}
+}
+
+/* Skip the replacement field of an f-string; lx->cur is just past '{'. */
+static void skip_field(struct lexer *lx)
+{
+	if (lx->nest >= NEST_MAX)
+		return;
+	lx->nest++;
+	field_body(lx);
+	lx->nest--;
 }
 
 /*
@@ -688,7 +704,7 @@ void ferry_py_lex_release(struct ferry_py_lex *lx)
 int ferry_py_lex_scan(struct ferry_py_lex *out, const char *src, size_t len,
 		      struct ferry_error *err)
 {
-	struct lexer lx = { src, src + len, 1, 0, src, 0, 0, 0 };
+	struct lexer lx = { src, src + len, 1, 0, src, 0, 0, 0, 0 };
 	struct tok t, prev = { T_END, "", 0, 0, 0, 0, 0, 0 },
 		      prev2 = { T_END, "", 0, 0, 0, 0, 0, 0 };
 	int start = 1, rc = 0, line_other = 0;

@@ -46,6 +46,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -364,6 +365,7 @@ struct ctx {
 	struct map listings;		/* abs dir -> struct listing */
 	struct map names;		/* bundle name -> entry index + 1 */
 	struct map packages;		/* package dirs whose data are in */
+	struct map walked;		/* "dev:ino" of directories walked */
 	struct map owners;		/* RECORD key -> struct owners */
 	struct dist *dists;		/* owned */
 	size_t dists_nr;
@@ -883,6 +885,28 @@ static int load_dists(struct ctx *c)
 	return rc;
 }
 
+/*
+ * 1 the first time directory `abs` is walked for files (by device and
+ * inode: a symlink back up the tree is walked once, not forever).
+ */
+static int first_walk(struct ctx *c, const char *abs, int *first)
+{
+	struct stat st;
+	char key[64];
+
+	*first = 0;
+	if (stat(abs, &st))
+		return 0;
+	snprintf(key, sizeof(key), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	if (map_get(&c->walked, key))
+		return 0;
+	if (map_put(&c->walked, key, (void *)1))
+		return oom(c);
+	*first = 1;
+	return 0;
+}
+
 /* Add every file below `abs` (a .dist-info directory) as `bundle`/... */
 static int add_tree(struct ctx *c, const char *abs, const char *bundle,
 		    long parent, const char *why)
@@ -891,8 +915,11 @@ static int add_tree(struct ctx *c, const char *abs, const char *bundle,
 	char *a = NULL, *b = NULL;
 	size_t i;
 	long idx;
-	int rc, added;
+	int rc, added, first;
 
+	rc = first_walk(c, abs, &first);
+	if (rc || !first)
+		return rc;
 	rc = list_dir(c, abs, &l);
 	for (i = 0; !rc && i < l->nr; i++) {
 		free(a);
@@ -1010,8 +1037,11 @@ static int add_data(struct ctx *c, const char *abs, const char *bundle,
 	char *a = NULL, *b = NULL;
 	size_t i, j;
 	long idx;
-	int rc, added, pkg;
+	int rc, added, pkg, first;
 
+	rc = first_walk(c, abs, &first);
+	if (rc || !first)
+		return rc;
 	rc = list_dir(c, abs, &l);
 	for (i = 0; !rc && i < l->nr; i++) {
 		const struct lent *e = &l->items[i];
@@ -1516,6 +1546,7 @@ out:
 	map_release(&c.listings, listing_free);
 	map_release(&c.names, NULL);
 	map_release(&c.packages, NULL);
+	map_release(&c.walked, NULL);
 	map_release(&c.owners, owners_free);
 	for (d = 0; d < c.dists_nr; d++) {
 		free(c.dists[d].info);

@@ -250,6 +250,25 @@ static void test_length_bounds(void **state)
 	ferry_py_lex_release(NULL);
 }
 
+/* f-strings nested far deeper than any code: no unbounded recursion. */
+static void test_deep_nesting(void **state)
+{
+	struct ferry_buf src = FERRY_BUF_INIT;
+	struct ferry_py_lex lx;
+	struct ferry_error err;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100000; i++)
+		assert_int_equal(ferry_buf_addstr(&src, "f'{"), 0);
+	assert_int_equal(ferry_buf_addstr(&src, "\nimport after\n"), 0);
+	ferry_error_init(&err);
+	ferry_py_lex_init(&lx);
+	assert_int_equal(ferry_py_lex_scan(&lx, src.buf, src.len, &err), 0);
+	ferry_py_lex_release(&lx);
+	ferry_buf_release(&src);
+}
+
 /* A scan appends: two files into one record keep both sets in order. */
 static void test_appends(void **state)
 {
@@ -273,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_length_bounds),
 		cmocka_unit_test(test_appends),
+		cmocka_unit_test(test_deep_nesting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -362,6 +362,64 @@ static void test_missing_handler(void **state)
 	ferry_trace_release(&t);
 }
 
+/* Write `text` to dir/rel. */
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_int_equal(ferry_fs_write_atomic(path, text, strlen(text), 0644,
+					       0, NULL), 0);
+}
+
+/* A symlink back up a package's data directory is walked once. */
+static void test_symlink_cycle(void **state)
+{
+	static const char *const files[] = {
+		"handler.py", "pkg/__init__.py", "pkg/data/x.txt",
+		"pkg/data/loop", "pkg/data", "pkg",
+	};
+	char dir[256], path[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
+	struct ferry_config cfg;
+	struct ferry_function fn;
+	struct ferry_trace t;
+	struct ferry_error err;
+	char *got;
+	size_t i;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/ferry-trace-py-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pkg/data", dir);
+	assert_int_equal(ferry_fs_mkdirs(path, NULL), 0);
+	put(dir, "handler.py", "import pkg\n");
+	put(dir, "pkg/__init__.py", "");
+	put(dir, "pkg/data/x.txt", "x\n");
+	snprintf(path, sizeof(path), "%s/pkg/data/loop", dir);
+	assert_int_equal(symlink(".", path), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&fn, 0, sizeof(fn));
+	cfg.dir = dir;
+	fn.name = "cycle";
+	fn.handler_file = "handler.py";
+	ferry_trace_init(&t);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_trace_python(&t, &cfg, &fn, NULL, &err), 0);
+	got = names_of(&t);
+	assert_string_equal(got, "handler.py\npkg/__init__.py\n"
+				 "pkg/data/x.txt\n");
+	free(got);
+	ferry_trace_release(&t);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (unlink(path))
+			assert_int_equal(rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* python3's purelib directory, or a failure that says why. */
 static void purelib(char *out, size_t n)
 {
@@ -513,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_no_pydir),
 		cmocka_unit_test(test_missing_handler),
+		cmocka_unit_test(test_symlink_cycle),
 	};
 	const struct CMUnitTest real[] = {
 		cmocka_unit_test(test_real_requests),
