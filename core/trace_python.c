@@ -23,9 +23,13 @@
  * 3.12 to 3.14 added) are skipped unless the project itself has a module
  * or package of that name, which shadows the standard one on Lambda.
  *
+ * The handler's own packages (src/__init__.py for "src/users.py") run
+ * before it and come in with it.
+ *
  * Rules beyond imports: every regular package reached keeps its data files
- * (what is not .py/.pyc/.pyo/.pyi, in its directory and its subdirectories that
- * are not packages themselves); each reached file under pydir maps, by the
+ * (what is not .py/.pyc/.pyo/.pyi, in its directory and in subdirectories
+ * that are not packages themselves, each directory walked once even
+ * through symlinks); each reached file under pydir maps, by the
  * RECORD and top_level.txt of the *.dist-info directories, to the
  * distributions that own it, which keep their whole .dist-info and every
  * compiled file their RECORD lists (.so, .so.N, .pyd), because compiled
@@ -39,9 +43,8 @@
  * computed `__all__`, or follow imports hidden in compiled code (the
  * compiled-file rule stands in for that). Non-literal import_module()
  * calls and imports that resolve nowhere become warnings when they are in
- * project files;
- * in third-party code (optional imports, plugin lookups) they are only
- * logged at debug level, as the user can do nothing about them there.
+ * project files; in third-party code (optional imports, plugin lookups)
+ * they are only logged at debug level: the user can do nothing there.
  */
 #include <dirent.h>
 #include <errno.h>
