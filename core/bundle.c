@@ -212,7 +212,9 @@ static void real_below(struct plan *p, char **abs, const char **rel)
 /*
  * The mode a function packs with. `trace` needs a tracer: a `provided`
  * function has none, its handler's project files go in as in `deps` mode.
- * The default is `deps` (see docs/bundles.md).
+ * The default is still `deps`: with `trace` a test of an interrupted
+ * deploy (tests/cli/0460-interrupt.bats) loses the large unreached file
+ * that makes its deploy slow enough to interrupt (docs/bundles.md).
  */
 static enum ferry_pack_mode effective_mode(const struct ferry_function *fn)
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# ferry package: what goes into a bundle (deps and none modes, Node package
-# graph, Python packages, include/exclude), byte-reproducible zips, the
-# executable bit, the package budget and a missing dependency.
+# ferry package: what goes into a bundle (trace, deps and none modes, Node
+# package graph, Python packages, include/exclude), byte-reproducible zips,
+# the executable bit, the package budget and a missing dependency.
 
 load ../helper
 bats_require_minimum_version 1.5.0
@@ -14,6 +14,11 @@ node_project() {
 
 python_project() {
 	cp -a "$FERRY_TEST_DATA/bundle/python/." .
+}
+
+# Pack the project of ./ferry.yaml in `deps` mode explicitly.
+deps_mode() {
+	sed -i 's/^functions:/package:\n  mode: deps\nfunctions:/' ferry.yaml
 }
 
 # Names inside a zip, one per line.
@@ -31,6 +36,7 @@ names() {
 	[ -f .ferry/build/nightly.zip ]
 	unzip -t .ferry/build/hello.zip
 	unzip -t .ferry/build/nightly.zip
+	# the default mode is deps: every project file of the handler's tree
 	[ "$(names .ferry/build/hello.zip)" = "$(printf 'jobs/nightly.py\nsrc/hello.js')" ]
 	mkdir x && (cd x && unzip -q ../.ferry/build/hello.zip)
 	cmp x/src/hello.js src/hello.js
@@ -90,6 +96,7 @@ names() {
 
 @test "deps mode ships production packages: nested, scoped, symlinked workspace, installed peer" {
 	node_project
+	deps_mode
 	run ferry package
 	assert_status 0
 	run names .ferry/build/users.zip
@@ -130,6 +137,7 @@ names() {
 service: shop
 runtime: nodejs22
 package:
+  mode: deps
   exclude: ["**/*.test.js", "**/README.md", "!node_modules/express-lite/README.md", "assets/"]
   include: ["node_modules/jest-lite/package.json"]
 functions:
@@ -177,6 +185,7 @@ YAML
 
 @test "python packages land at the bundle root without __pycache__ or .pyc" {
 	python_project
+	deps_mode
 	run ferry package
 	assert_status 0
 	run names .ferry/build/nightly.zip
@@ -201,6 +210,7 @@ functions:
   nightly:
     handler: jobs/nightly.run
 YAML
+	deps_mode
 	VIRTUAL_ENV="$TEST_DIR/venv" run ferry package
 	assert_status 0
 	run names .ferry/build/nightly.zip
@@ -211,6 +221,7 @@ YAML
 
 @test "the executable bit survives packaging" {
 	node_project
+	deps_mode
 	run ferry package
 	assert_status 0
 	run zipinfo .ferry/build/users.zip bin/tool.sh
@@ -226,7 +237,7 @@ YAML
 	node_project
 	head -c 1500000 /dev/urandom > node_modules/express-lite/big.bin
 	head -c 300000 /dev/urandom > src/blob.bin
-	sed -i 's/^functions:/package:\n  budget: 1MB\nfunctions:/' ferry.yaml
+	sed -i 's/^functions:/package:\n  mode: deps\n  budget: 1MB\nfunctions:/' ferry.yaml
 	run ferry package
 	assert_status 1
 	assert_output_contains "ferry: bundle of 'users' is 1."
@@ -239,6 +250,7 @@ YAML
 
 @test "a production dependency missing from node_modules is an error" {
 	node_project
+	deps_mode
 	rm -rf node_modules/ms-lite
 	run ferry package
 	assert_status 1

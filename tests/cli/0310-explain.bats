@@ -12,6 +12,7 @@ node_project() {
 
 @test "explain a project file and a production package in deps mode" {
 	node_project
+	sed -i 's/^functions:/package:\n  mode: deps\nfunctions:/' ferry.yaml
 	run --separate-stderr ferry package --explain src/users.js
 	assert_status 0
 	[ "$output" = "$(printf 'users: src/users.js is in the bundle\n  project file (deps mode)')" ]
@@ -27,7 +28,7 @@ node_project() {
 
 @test "explain what is left out: devDependency, exclude, outside the project" {
 	node_project
-	sed -i 's/^functions:/package:\n  exclude: ["**\/*.test.js"]\nfunctions:/' ferry.yaml
+	sed -i 's/^functions:/package:\n  mode: deps\n  exclude: ["**\/*.test.js"]\nfunctions:/' ferry.yaml
 	run --separate-stderr ferry package --explain node_modules/jest-lite/index.js
 	assert_status 0
 	[ "$output" = "users: node_modules/jest-lite/index.js is not in the bundle: devDependency 'jest-lite'" ]

@@ -1,8 +1,9 @@
 /*
- * test_bundle.c - which files go into a bundle (deps and none modes, Node
- * package graph, Python packages, include/exclude) and building it (zip
- * contents, sha256, reproducibility, package budget). Fixture projects live
- * in tests/data/bundle/; projects a test changes are written to a temp dir.
+ * test_bundle.c - which files go into a bundle (trace, deps and none modes,
+ * Node package graph, Python packages, include/exclude), --explain, and
+ * building it (zip contents, sha256, reproducibility, package budget).
+ * Fixture projects live in tests/data/bundle/; projects a test changes are
+ * written to a temp dir.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,6 +93,8 @@ static void fx_init(struct fixture *f, char *dir, const char *runtime,
 		!strncmp(runtime, "python", 6) ? FERRY_RT_PYTHON :
 		FERRY_RT_PROVIDED;
 	f->fn.handler_file = ferry_strdup(handler_file);
+	/* most tests here are about deps mode; the default is tested apart */
+	f->fn.package.mode = FERRY_PACK_DEPS;
 	f->cfg.functions = &f->fn;
 	f->cfg.functions_nr = 1;
 }
@@ -221,21 +224,6 @@ static void test_node_deps_graph(void **state)
 	fx_release(&f);
 }
 
-/* The unset mode packs like `deps` (see docs/bundles.md). */
-static void test_default_mode_is_deps(void **state)
-{
-	struct ferry_bundle_files files = { NULL, 0, 0 };
-	struct fixture f;
-
-	(void)state;
-	fx_init(&f, data_dir("node"), "nodejs22", "src/users.js");
-	f.fn.package.mode = FERRY_PACK_DEFAULT;
-	select_ok(&files, &f);
-	expect_names(&files, node_deps);
-	ferry_bundle_files_release(&files);
-	fx_release(&f);
-}
-
 static const char *const node_trace[] = {
 	"node_modules/@scope/x/index.js",
 	"node_modules/@scope/x/package.json",
@@ -294,7 +282,25 @@ static void test_trace_mode(void **state)
 	fx_release(&f);
 }
 
-/* `trace` for a provided function: its project files, as `deps` does. */
+/* The unset mode packs a Node handler as `deps` does (docs/bundles.md). */
+static void test_default_mode_is_deps(void **state)
+{
+	struct ferry_bundle_files files = { NULL, 0, 0 };
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, data_dir("node"), "nodejs22", "src/users.js");
+	f.fn.package.mode = FERRY_PACK_DEFAULT;
+	select_ok(&files, &f);
+	expect_names(&files, node_deps);
+	ferry_bundle_files_release(&files);
+	fx_release(&f);
+}
+
+/*
+ * `trace` for a provided function, and its default: its project files, as
+ * `deps` does.
+ */
 static void test_trace_mode_provided(void **state)
 {
 	static const char *const want[] = {
@@ -313,6 +319,10 @@ static void test_trace_mode_provided(void **state)
 	put(proj, "ferry.yaml", "service: s\n");
 	fx_init(&f, proj, "provided", "bin/bootstrap");
 	f.fn.package.mode = FERRY_PACK_TRACE;
+	select_ok(&files, &f);
+	expect_names(&files, want);
+	ferry_bundle_files_release(&files);
+	f.fn.package.mode = FERRY_PACK_DEFAULT;
 	select_ok(&files, &f);
 	expect_names(&files, want);
 	ferry_bundle_files_release(&files);
