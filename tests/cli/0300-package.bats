@@ -264,6 +264,7 @@ node_trace_project() {
 }
 
 @test "trace mode ships exactly the files the handler loads" {
+	mkdir here && cd here
 	node_trace_project
 	run ferry package
 	assert_status 0
@@ -292,6 +293,11 @@ EOF2
 	find . -exec touch -h -d '2011-05-05 10:00' {} +
 	TZ=Pacific/Kiritimati ferry package
 	[ "$(sha256sum .ferry/build/users.zip | cut -d' ' -f1)" = "$first" ]
+	mkdir -p "$TEST_DIR/elsewhere/deeper"
+	cp -a . "$TEST_DIR/elsewhere/deeper/copy"
+	rm -rf "$TEST_DIR/elsewhere/deeper/copy/.ferry"
+	(cd "$TEST_DIR/elsewhere/deeper/copy" && TZ=America/Adak ferry package)
+	[ "$(sha256sum "$TEST_DIR/elsewhere/deeper/copy/.ferry/build/users.zip" | cut -d' ' -f1)" = "$first" ]
 }
 
 @test "trace mode: external leaves packages out, exclude removes, include adds" {

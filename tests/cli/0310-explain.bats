@@ -108,6 +108,16 @@ EOF2
 	run --separate-stderr ferry package --explain node_modules/jest-lite/index.js
 	assert_status 0
 	[ "$output" = "users: node_modules/jest-lite/index.js is not in the bundle: devDependency 'jest-lite'" ]
+	# a require the tracer cannot follow warns when packaging, not here
+	printf 'const n = "x";\nmodule.exports = require(n);\n' > src/lib/db.js
+	echo 'require("./lib/db");' >> src/users.js
+	run --separate-stderr ferry package --explain src/lib/db.js
+	assert_status 0
+	assert_output_contains "src/users.js:5 require('./lib/db')"
+	[ -z "$stderr" ]
+	run --separate-stderr ferry package
+	assert_status 0
+	grep -qF "warning: function 'users': src/lib/db.js:2: " <<<"$stderr"
 }
 
 @test "trace mode: exclude, external and include are named" {
