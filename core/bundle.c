@@ -432,7 +432,7 @@ struct selection {
 	struct plan p;
 	struct ferry_bundle_files files; /* the bundle, sorted by name */
 	struct ferry_trace trace;	 /* trace mode: the tracer's record */
-	struct ferry_select_pkgs pkgs;	 /* deps mode, Node: reached packages */
+	struct ferry_select_pkgs pkgs;	 /* deps, Node: packages reached */
 };
 
 static void selection_release(struct selection *s)
@@ -637,7 +637,8 @@ static int why_in(struct ferry_buf *out, const struct selection *s,
 				      "package.json)\n", pkg->name);
 	if (p->pydir && below(p->pydir, f->source))
 		return ferry_buf_addf(out, "installed Python package file "
-				      "from '%s' (deps mode)\n", p->pydir);
+				      "from '%s' (deps mode)\n",
+				      p->pydir_rel ? p->pydir_rel : p->pydir);
 	return ferry_buf_addf(out, "project file (%s mode)\n",
 			      ferry_pack_mode_name(p->mode));
 }

@@ -23,7 +23,7 @@ int ferry_select_add(struct ferry_bundle_files *files, const char *name,
 
 /* A production package `deps` mode reached, for `package --explain`. */
 struct ferry_select_pkg {
-	char *dir;	/* owned; directory in the bundle ("node_modules/a") */
+	char *dir;	/* owned; its bundle directory ("node_modules/a") */
 	char *name;	/* owned; package name ("a", "@scope/x") */
 	char *parent;	/* owned; name of the package that first required
 			 * it; NULL for one the project package.json names */

@@ -27,8 +27,7 @@
 #define FERRY_MANIFEST_MAX_NODES 2000000u	/* after alias expansion */
 
 enum ferry_pack_mode {
-	FERRY_PACK_DEFAULT = 0,	/* not set: the bundler packs as deps (see
-				 * docs/bundles.md) */
+	FERRY_PACK_DEFAULT = 0,	/* not set: packed as deps */
 	FERRY_PACK_TRACE,
 	FERRY_PACK_DEPS,
 	FERRY_PACK_NONE,

@@ -159,3 +159,13 @@ YAML
 	assert_status 0
 	[ "$output" = "nightly: vendor/requests_lite/api.py is not in the bundle: not reached from the handler" ]
 }
+
+@test "deps mode for python: a package file from the packages directory" {
+	cp -a "$FERRY_TEST_DATA/bundle/python/." .
+	run --separate-stderr ferry package --explain vendor/requests_lite/api.py
+	assert_status 0
+	[ "$output" = "$(printf "nightly: requests_lite/api.py is in the bundle (from vendor/requests_lite/api.py)\n  installed Python package file from 'vendor' (deps mode)")" ]
+	run --separate-stderr ferry package --explain vendor/requests_lite/__pycache__/__init__.cpython-312.pyc
+	assert_status 0
+	[ "$output" = "nightly: vendor/requests_lite/__pycache__/__init__.cpython-312.pyc is not in the bundle: compiled Python caches never go in" ]
+}
