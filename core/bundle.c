@@ -210,22 +210,21 @@ static void real_below(struct plan *p, char **abs, const char **rel)
 }
 
 /*
- * The mode a function packs with. `trace` needs a tracer: a `provided`
- * function has none, its handler's project files go in as in `deps` mode.
- * The default is still `deps`: with `trace` a test of an interrupted
- * deploy (tests/cli/0460-interrupt.bats) loses the large unreached file
- * that makes its deploy slow enough to interrupt (docs/bundles.md).
+ * The mode a function packs with: `trace` unless the manifest says
+ * otherwise. `trace` needs a tracer: a `provided` function has none, its
+ * handler's project files go in as in `deps` mode.
  */
 static enum ferry_pack_mode effective_mode(const struct ferry_function *fn)
 {
 	switch (fn->package.mode) {
 	case FERRY_PACK_NONE:
 		return FERRY_PACK_NONE;
-	case FERRY_PACK_TRACE:
+	case FERRY_PACK_DEPS:
+		return FERRY_PACK_DEPS;
+	default:
+		/* trace, explicit or by default: Node and Python have tracers */
 		return fn->runtime_kind == FERRY_RT_PROVIDED ? FERRY_PACK_DEPS
 							     : FERRY_PACK_TRACE;
-	default:
-		return FERRY_PACK_DEPS;
 	}
 }
 

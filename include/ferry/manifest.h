@@ -27,7 +27,7 @@
 #define FERRY_MANIFEST_MAX_NODES 2000000u	/* after alias expansion */
 
 enum ferry_pack_mode {
-	FERRY_PACK_DEFAULT = 0,	/* not set: packed as deps */
+	FERRY_PACK_DEFAULT = 0,	/* not set: trace (provided: deps) */
 	FERRY_PACK_TRACE,
 	FERRY_PACK_DEPS,
 	FERRY_PACK_NONE,

@@ -36,8 +36,9 @@ names() {
 	[ -f .ferry/build/nightly.zip ]
 	unzip -t .ferry/build/hello.zip
 	unzip -t .ferry/build/nightly.zip
-	# the default mode is deps: every project file of the handler's tree
-	[ "$(names .ferry/build/hello.zip)" = "$(printf 'jobs/nightly.py\nsrc/hello.js')" ]
+	# the default mode is trace: each bundle holds what its handler loads
+	[ "$(names .ferry/build/hello.zip)" = "src/hello.js" ]
+	[ "$(names .ferry/build/nightly.zip)" = "jobs/nightly.py" ]
 	mkdir x && (cd x && unzip -q ../.ferry/build/hello.zip)
 	cmp x/src/hello.js src/hello.js
 }
@@ -53,7 +54,7 @@ names() {
 	assert_output_contains '"function":"hello"'
 	assert_output_contains "\"sha256\":\"$sha\""
 	assert_output_contains "\"zipped\":$size"
-	assert_output_contains '"files":2'
+	assert_output_contains '"files":1'
 	assert_output_contains "\"path\":\"$TEST_DIR/.ferry/build/hello.zip\""
 	[ ! -e .ferry/build/nightly.zip ]
 }

@@ -162,6 +162,7 @@ YAML
 
 @test "deps mode for python: a package file from the packages directory" {
 	cp -a "$FERRY_TEST_DATA/bundle/python/." .
+	sed -i 's/^functions:/package:\n  mode: deps\nfunctions:/' ferry.yaml
 	run --separate-stderr ferry package --explain vendor/requests_lite/api.py
 	assert_status 0
 	[ "$output" = "$(printf "nightly: requests_lite/api.py is in the bundle (from vendor/requests_lite/api.py)\n  installed Python package file from 'vendor' (deps mode)")" ]

@@ -282,8 +282,8 @@ static void test_trace_mode(void **state)
 	fx_release(&f);
 }
 
-/* The unset mode packs a Node handler as `deps` does (docs/bundles.md). */
-static void test_default_mode_is_deps(void **state)
+/* The unset mode traces a Node handler (docs/bundles.md). */
+static void test_default_mode_is_trace(void **state)
 {
 	struct ferry_bundle_files files = { NULL, 0, 0 };
 	struct fixture f;
@@ -292,7 +292,7 @@ static void test_default_mode_is_deps(void **state)
 	fx_init(&f, data_dir("node"), "nodejs22", "src/users.js");
 	f.fn.package.mode = FERRY_PACK_DEFAULT;
 	select_ok(&files, &f);
-	expect_names(&files, node_deps);
+	expect_names(&files, node_trace);
 	ferry_bundle_files_release(&files);
 	fx_release(&f);
 }
@@ -988,7 +988,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_node_deps_graph),
-		cmocka_unit_test(test_default_mode_is_deps),
+		cmocka_unit_test(test_default_mode_is_trace),
 		cmocka_unit_test(test_trace_mode),
 		cmocka_unit_test(test_trace_mode_provided),
 		cmocka_unit_test(test_explain),
