@@ -26,6 +26,7 @@
 
 #include "ferry/fs.h"
 #include "ferry/glob.h"
+#include "ferry/log.h"
 #include "js_lex.h"
 #include "trace.h"
 
@@ -61,6 +62,12 @@ struct tracer {
 	long *queue_idx;		/* owned; trace index of each */
 	size_t queue_alloc;
 	struct ferry_error *err;	/* borrowed */
+	/*
+	 * Absolute directories the lockfile marks dev-only ("dev": true),
+	 * sorted; a production install would not have them, so the trace
+	 * never adds them even when they are installed here.
+	 */
+	struct ferry_strvec dev_dirs;
 };
 
 /* Results of resolving one specifier. */
@@ -360,6 +367,64 @@ static size_t package_name_len(const char *spec)
 		slash = strchr(slash + 1, '/');
 	}
 	return slash ? (size_t)(slash - spec) : strlen(spec);
+}
+
+/*
+ * Read the dev-only packages of the project's npm lockfile (lockfile v2/v3
+ * "packages" map: package-lock.json, else the hidden
+ * node_modules/.package-lock.json). No lockfile: nothing is dev-only here
+ * (the tracer then only follows what is installed).
+ */
+static int load_dev_dirs(struct tracer *tr)
+{
+	static const char *const names[] = {
+		"package-lock.json", "node_modules/.package-lock.json", NULL,
+	};
+	struct ferry_buf text = FERRY_BUF_INIT;
+	struct ferry_error e;
+	json_t *doc = NULL, *pkgs, *meta;
+	const char *key;
+	char *path;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; names[i] && !doc; i++) {
+		path = ferry_xstrfmt("%.*s/%s", (int)tr->dirlen, tr->dir, names[i]);
+		if (!path)
+			return oom(tr);
+		ferry_error_init(&e);
+		ferry_buf_reset(&text);
+		if (!ferry_fs_read(&text, path, 0, &e))
+			doc = json_loadb(text.buf, text.len, 0, NULL);
+		free(path);
+	}
+	pkgs = json_object_get(doc, "packages");
+	json_object_foreach(pkgs, key, meta) {
+		if (!*key || !json_is_true(json_object_get(meta, "dev")))
+			continue;
+		if (ferry_strvec_pushf(&tr->dev_dirs, "%.*s/%s", (int)tr->dirlen,
+				       tr->dir, key)) {
+			ret = oom(tr);
+			break;
+		}
+	}
+	ferry_strvec_sort(&tr->dev_dirs);
+	json_decref(doc);
+	ferry_buf_release(&text);
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* 1 if package directory `pkg` is dev-only per the lockfile. */
+static int is_dev_dir(const struct tracer *tr, const char *pkg)
+{
+	return tr->dev_dirs.nr &&
+	       bsearch(&pkg, tr->dev_dirs.items, tr->dev_dirs.nr,
+		       sizeof(char *), cmp_str) != NULL;
 }
 
 /* Is package `name` (its first `n` bytes) in fn->package.external? */
@@ -743,6 +808,13 @@ static int package_resolve(struct tracer *tr, const char *spec,
 			k = path_kind(tr, pkg);
 			if (k < 0) {
 				r = -1;
+				goto out;
+			}
+			if (k == 2 && is_dev_dir(tr, pkg)) {
+				/* absent from a production install */
+				ferry_debug("trace: '%.*s' in %s is a devDependency; "
+					    "left out", (int)n, spec, pkg);
+				r = 2;
 				goto out;
 			}
 			if (k == 2) {
@@ -1239,6 +1311,10 @@ int ferry_trace_node(struct ferry_trace *out, const struct ferry_config *cfg,
 	tr.major = node_major(fn->runtime);
 	tr.err = err;
 	ferry_strvec_init(&tr.queue);
+	ferry_strvec_init(&tr.dev_dirs);
+	ret = load_dev_dirs(&tr);
+	if (ret)
+		goto out;
 
 	handler = join_norm(cfg->dir, fn->handler_file);
 	if (!handler) {
@@ -1271,6 +1347,7 @@ out:
 	free(handler);
 	free(tr.queue_idx);
 	ferry_strvec_release(&tr.queue);
+	ferry_strvec_release(&tr.dev_dirs);
 	pmap_release(&tr.map);
 	return ret;
 }

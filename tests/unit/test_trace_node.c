@@ -332,6 +332,26 @@ static void test_trace_record(void **state)
 	ferry_trace_release(NULL);
 }
 
+/*
+ * A package the lockfile marks dev-only is never traced, even when a
+ * production package requires it (debug's optional supports-color): a
+ * production install would not have it.
+ */
+static void test_lockfile_dev_only_left_out(void **state)
+{
+	struct fixture f;
+	char *got;
+
+	(void)state;
+	setup_fixture(&f, "devlock", "src/h.js", "nodejs20");
+	assert_int_equal(ferry_trace_node(&f.trace, &f.cfg, &f.fn, &f.err), 0);
+	got = names(&f.trace);
+	assert_non_null(strstr(got, "node_modules/prod-a/index.js\n"));
+	assert_null(strstr(got, "dev-b"));
+	free(got);
+	teardown_fixture(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_monorepo_and_external),
 		cmocka_unit_test(test_missing_handler),
 		cmocka_unit_test(test_trace_record),
+		cmocka_unit_test(test_lockfile_dev_only_left_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

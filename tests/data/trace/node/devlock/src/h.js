@@ -1,0 +1,2 @@
+const a = require('prod-a');
+exports.handler = async () => a.name;
