@@ -107,6 +107,9 @@ PY
 		done < <(packages_in ".ferry/build/$fn.zip")
 		list=$(unzip -Z1 ".ferry/build/$fn.zip")
 		refute grep -q '^node_modules/is-number/' <<< "$list"
+		# debug (under express) requires supports-color in a try/catch;
+		# here only a devDependency installed it
+		refute grep -q '^node_modules/supports-color/' <<< "$list"
 		refute grep -q 'package-lock.json' <<< "$list"
 	done
 	# slim: lodash ships a handful of its 1,000+ files
