@@ -385,7 +385,7 @@ static int tokenize(struct toks *v, const char *src, size_t len)
 		     is_name_start((unsigned char)src[i + 1]))) {
 			i++;
 			while (i < len && is_name_char((unsigned char)src[i])) {
-				/* \uXXXX escapes inside identifiers */
+				/* \u escapes (four hex digits) inside identifiers */
 				if (src[i] == '\\' && i + 1 < len)
 					i++;
 				i++;

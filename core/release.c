@@ -861,7 +861,7 @@ out:
 
 /* A function of a record that the manifest may no longer have. */
 struct fn_ref {
-	struct ferry_function stub;	/* used when the manifest lacks it */
+	struct ferry_function named;	/* used when the manifest lacks it */
 	const struct ferry_function *fn;	/* borrowed */
 };
 
@@ -872,19 +872,19 @@ static int fn_ref(struct fn_ref *ref, const struct ferry_config *cfg,
 	ref->fn = ferry_config_function(cfg, name);
 	if (ref->fn)
 		return 0;
-	ref->stub.name = (char *)name;
-	ref->stub.full_name = ferry_xstrfmt("%s-%s-%s", cfg->service,
+	ref->named.name = (char *)name;
+	ref->named.full_name = ferry_xstrfmt("%s-%s-%s", cfg->service,
 					    cfg->stage, name);
-	ref->stub.handler = ref->stub.handler_file = ref->stub.runtime = "";
-	ref->stub.handler_export = "";
-	ref->fn = &ref->stub;
-	return ref->stub.full_name ? 0 : FERRY_ENOMEM;
+	ref->named.handler = ref->named.handler_file = ref->named.runtime = "";
+	ref->named.handler_export = "";
+	ref->fn = &ref->named;
+	return ref->named.full_name ? 0 : FERRY_ENOMEM;
 }
 
 static void fn_ref_release(struct fn_ref *ref)
 {
-	free(ref->stub.full_name);
-	ref->stub.full_name = NULL;
+	free(ref->named.full_name);
+	ref->named.full_name = NULL;
 }
 
 /*
