@@ -15,16 +15,22 @@ scripts/setup.sh
 echo "== build (-Werror) and test"
 cmake -S . -B build/ci -DFERRY_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/ci -j"$jobs"
-ctest --test-dir build/ci -j"$jobs" --output-on-failure
+log=build/ci/ctest-summary.txt
+ctest --test-dir build/ci -j"$jobs" --output-on-failure | tee "$log"
+passed=$(sed -n 's/.* tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log")
 
-[ -n "${FERRY_TEST_QUICK:-}" ] && exit 0
+if [ -n "${FERRY_TEST_QUICK:-}" ]; then
+	echo "all: ${passed:-0} passed, 0 failed"
+	exit 0
+fi
 
 echo "== build with AddressSanitizer + UBSan and test"
 cmake -S . -B build/asan -DFERRY_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
 	-DFERRY_SANITIZE=address,undefined >/dev/null
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --test-dir build/asan -j"$jobs" --output-on-failure
+	ctest --test-dir build/asan -j"$jobs" --output-on-failure | tee "$log"
+passed=$((passed + $(sed -n 's/.* tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log")))
 
 if command -v clang >/dev/null; then
 	echo "== fuzz the manifest loader (60 s)"
@@ -35,3 +41,7 @@ if command -v clang >/dev/null; then
 	build/fuzz/tests/fuzz_manifest -max_total_time=60 -timeout=10 -rss_limit_mb=2048 \
 		build/fuzz/corpus tests/fuzz/corpus
 fi
+
+# One closing line for the whole run: ctest entries of both builds (the
+# script stops at the first failure, so reaching here means none failed).
+echo "all: $passed passed, 0 failed"
