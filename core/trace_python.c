@@ -1020,7 +1020,7 @@ out:
 }
 
 /*
- * Python code, which the import rules cover, and type stubs, which no
+ * Python code, which the import rules cover, and .pyi typing files, which no
  * interpreter loads; everything else is data.
  */
 static int is_code(const char *name)
