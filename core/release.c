@@ -1468,6 +1468,16 @@ out:
 	return rc;
 }
 
+/* The live release number (0: none) and every record number, ascending. */
+static int stage_state(unsigned *live_n, struct numbers *nums,
+		       struct ferry_provider *p, const struct ferry_config *cfg,
+		       struct ferry_error *err)
+{
+	int rc = live_number(live_n, p, cfg, err);
+
+	return rc ? rc : list_numbers(nums, p, cfg, err);
+}
+
 int ferry_release_prune(struct ferry_prune_result *out,
 			struct ferry_provider *p, const struct ferry_config *cfg,
 			unsigned keep, struct ferry_error *err)
@@ -1483,9 +1493,7 @@ int ferry_release_prune(struct ferry_prune_result *out,
 	if (rc)
 		goto out;
 	locked = 1;
-	rc = live_number(&live_n, p, cfg, err);
-	if (!rc)
-		rc = list_numbers(&nums, p, cfg, err);
+	rc = stage_state(&live_n, &nums, p, cfg, err);
 	if (rc)
 		goto out;
 	/* nums is ascending: the newest `keep` are at the end */
@@ -1532,9 +1540,7 @@ int ferry_release_remove(struct ferry_provider *p,
 	if (rc)
 		goto out;
 	locked = 1;
-	rc = live_number(&live_n, p, cfg, err);
-	if (!rc)
-		rc = list_numbers(&nums, p, cfg, err);
+	rc = stage_state(&live_n, &nums, p, cfg, err);
 	if (rc)
 		goto out;
 	if (!live_n && !nums.nr) {
