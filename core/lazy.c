@@ -3,11 +3,15 @@
  * nothing about any particular library.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "ferry/lazy.h"
 
-int ferry_lazy_load(struct ferry_lazy_lib *lib, struct ferry_error *err)
+/* Bundles are zipped on several threads; each may be the first user. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int load(struct ferry_lazy_lib *lib, struct ferry_error *err)
 {
 	const struct ferry_lazy_sym *s;
 	const char *why;
@@ -36,4 +40,14 @@ int ferry_lazy_load(struct ferry_lazy_lib *lib, struct ferry_error *err)
 	}
 	lib->state = 1;
 	return 0;
+}
+
+int ferry_lazy_load(struct ferry_lazy_lib *lib, struct ferry_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&lock);
+	rc = load(lib, err);
+	pthread_mutex_unlock(&lock);
+	return rc;
 }

@@ -28,7 +28,7 @@ struct ferry_lazy_lib {
 /*
  * Load `lib` and resolve every symbol, once; later calls return at once.
  * FERRY_EFAIL naming the library (and how to install it) when it or one of
- * its symbols is missing. Not thread-safe: call before starting threads.
+ * its symbols is missing. Thread-safe: the first call loads, under a lock.
  */
 int ferry_lazy_load(struct ferry_lazy_lib *lib, struct ferry_error *err);
 
