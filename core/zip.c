@@ -3,13 +3,14 @@
  * that includes <archive.h>): write, list, extract.
  *
  * Writing streams each file through one fixed buffer, in the order given,
- * with no mtime (so libarchive's "UT" extra field carries no time), uid and
- * gid 0 (its "ux" field is then constant), mode 0644 or 0755, deflate at
- * level 6 and no Zip64. libarchive 3.6 derives the DOS date/time field from
- * localtime(), so after it has finished, the DOS fields of every local and
- * central header are overwritten with 2000-01-01 00:00:00, which makes the
- * bytes independent of the time zone. It does not choose, sort or filter
- * files: that is core/bundle.c.
+ * with no mtime, uid and gid 0, mode 0644 or 0755, deflate at level 6 and
+ * no Zip64. libarchive streams (data descriptors, "UT"/"ux" extra fields)
+ * and takes the DOS date/time from localtime(); once it has finished, the
+ * archive is compacted in place into the plain form Info-ZIP writes: sizes
+ * in every local header, no descriptors, no extra fields, every date
+ * 2000-01-01 00:00:00. So the bytes depend on nothing but the entries, and
+ * each file costs 76 bytes of headers plus twice its name. It does not
+ * choose, sort or filter files: that is core/bundle.c.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -173,19 +174,63 @@ static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/*
- * Overwrite the DOS date/time of every entry, walking the central directory
- * that libarchive just wrote (no comment, no Zip64: the end record is the
- * last 22 bytes).
- */
-static int fix_times(int fd, const char *path, size_t expect,
-		     struct ferry_error *err)
+static void put16(unsigned char *p, uint32_t v)
 {
-	unsigned char end[22], local[4];
-	unsigned char *cd = NULL, *p;
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	put16(p, v & 0xffff);
+	put16(p + 2, v >> 16);
+}
+
+/*
+ * Move len bytes from src down to dst (dst <= src) inside one file. A
+ * forward copy is safe: a chunk is always written below the next one read.
+ */
+static int move_down(int fd, off_t dst, off_t src, uint32_t len,
+		     unsigned char *chunk)
+{
+	size_t n;
+
+	if (dst == src)
+		return 0;
+	while (len) {
+		n = len < CHUNK ? len : CHUNK;
+		if (pread_all(fd, chunk, n, src) < 0 ||
+		    pwrite_all(fd, chunk, n, dst) < 0)
+			return -1;
+		src += (off_t)n;
+		dst += (off_t)n;
+		len -= (uint32_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Rewrite, in place, the archive libarchive just wrote into its plainest
+ * standard form. libarchive streams: each local header has flag bit 3 set
+ * and zero sizes, its data is followed by a 16-byte data descriptor, and
+ * every header carries "UT" and "ux" extra fields (about 56 bytes per file
+ * in all). Here every local header gets its CRC and sizes from the central
+ * directory, bit 3 and all extra fields go, descriptors are dropped, the
+ * DOS date/time becomes 2000-01-01 00:00:00 (libarchive takes it from
+ * localtime()), and the file is truncated to its new end. Entries only
+ * move down, so each is copied forward over space already read. There is
+ * no comment and no Zip64, so the end record is the last 22 bytes. On
+ * success *size is the archive's new size.
+ */
+static int compact(int fd, const char *path, size_t expect,
+		   unsigned char *chunk, off_t *size, struct ferry_error *err)
+{
+	unsigned char end[22], local[30];
+	unsigned char *cd = NULL, *out_cd = NULL, *p, *q;
 	struct stat st;
-	uint32_t cd_size, cd_off, loc;
+	uint32_t cd_size, cd_off, loc, csize, flags;
 	size_t i, count, namelen, extralen, commentlen;
+	off_t out = 0, data;
 	int rc = 0;
 
 	if (fstat(fd, &st) < 0 || st.st_size < 22 ||
@@ -205,7 +250,8 @@ static int fix_times(int fd, const char *path, size_t expect,
 		goto out;
 	}
 	cd = malloc(cd_size ? cd_size : 1);
-	if (!cd) {
+	out_cd = malloc(cd_size ? cd_size : 1);
+	if (!cd || !out_cd) {
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -214,44 +260,70 @@ static int fix_times(int fd, const char *path, size_t expect,
 				       "cannot read back '%s'", path);
 		goto out;
 	}
-	for (p = cd, i = 0; i < count; i++) {
-		if ((size_t)(cd + cd_size - p) < 46 || le32(p) != SIG_CENTRAL) {
-			rc = ferry_error_set(
-			    err, FERRY_EFAIL,
-			    "'%s' has a damaged central directory", path);
-			goto out;
-		}
+	for (p = cd, q = out_cd, i = 0; i < count; i++) {
+		if ((size_t)(cd + cd_size - p) < 46 || le32(p) != SIG_CENTRAL)
+			goto damaged;
+		flags = le16(p + 8) & ~0x0008u;
+		csize = le32(p + 20);
 		namelen = le16(p + 28);
 		extralen = le16(p + 30);
 		commentlen = le16(p + 32);
 		loc = le32(p + 42);
-		put_dostime(p + 12);
-		if (pread_all(fd, local, 4, loc) < 0 ||
-		    le32(local) != SIG_LOCAL) {
-			rc = ferry_error_set(err, FERRY_EFAIL,
-					     "'%s' has a damaged local header",
-					     path);
-			goto out;
-		}
-		put_dostime(local);
-		if (pwrite_all(fd, local, 4, (off_t)loc + 10) < 0) {
-			rc = ferry_error_errno(err, FERRY_EFAIL, errno,
-					       "cannot write '%s'", path);
-			goto out;
-		}
+		if (46 + namelen + extralen + commentlen >
+			(size_t)(cd + cd_size - p) ||
+		    loc < out)
+			goto damaged;
+		if (pread_all(fd, local, sizeof(local), loc) < 0 ||
+		    le32(local) != SIG_LOCAL || le16(local + 26) != namelen)
+			goto damaged_local;
+		data = (off_t)loc + 30 + namelen + le16(local + 28);
+		if (data + csize > cd_off)
+			goto damaged_local;
+
+		/* The local header, from the central one's fields. */
+		put16(local + 6, flags);
+		put_dostime(local + 10);
+		memcpy(local + 14, p + 16, 12); /* crc, csize, usize */
+		put16(local + 28, 0);
+		if (pwrite_all(fd, local, sizeof(local), out) < 0 ||
+		    pwrite_all(fd, p + 46, namelen, out + 30) < 0 ||
+		    move_down(fd, out + 30 + (off_t)namelen, data, csize,
+			      chunk) < 0)
+			goto write_failed;
+
+		memcpy(q, p, 46);
+		put16(q + 8, flags);
+		put_dostime(q + 12);
+		put16(q + 30, 0);
+		put16(q + 32, 0);
+		put32(q + 42, (uint32_t)out);
+		memcpy(q + 46, p + 46, namelen);
+		q += 46 + namelen;
+		out += 30 + (off_t)namelen + csize;
 		p += 46 + namelen + extralen + commentlen;
-		if (p > cd + cd_size) {
-			rc = ferry_error_set(
-			    err, FERRY_EFAIL,
-			    "'%s' has a damaged central directory", path);
-			goto out;
-		}
 	}
-	if (pwrite_all(fd, cd, cd_size, cd_off) < 0)
-		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
-				       "cannot write '%s'", path);
+	put32(end + 12, (uint32_t)(q - out_cd));
+	put32(end + 16, (uint32_t)out);
+	if (pwrite_all(fd, out_cd, (size_t)(q - out_cd), out) < 0 ||
+	    pwrite_all(fd, end, sizeof(end), out + (q - out_cd)) < 0 ||
+	    ftruncate(fd, out + (q - out_cd) + (off_t)sizeof(end)) < 0)
+		goto write_failed;
+	*size = out + (q - out_cd) + (off_t)sizeof(end);
+	goto out;
+damaged:
+	rc = ferry_error_set(err, FERRY_EFAIL,
+			     "'%s' has a damaged central directory", path);
+	goto out;
+damaged_local:
+	rc = ferry_error_set(err, FERRY_EFAIL, "'%s' has a damaged local header",
+			     path);
+	goto out;
+write_failed:
+	rc = ferry_error_errno(err, FERRY_EFAIL, errno, "cannot write '%s'",
+			       path);
 out:
 	free(cd);
+	free(out_cd);
 	return rc;
 }
 
@@ -389,7 +461,7 @@ static int write_archive(const char *path,
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
 	unsigned char *chunk = NULL;
-	struct stat st;
+	off_t size = 0;
 	uint64_t bytes = 0;
 	char *tmp = NULL;
 	size_t i;
@@ -435,7 +507,7 @@ static int write_archive(const char *path,
 	if (p_archive_write_set_format_zip(a) != ARCHIVE_OK ||
 	    p_archive_write_set_options(a,
 					"zip:compression=deflate,"
-					"zip:compression-level=6,zip:!zip64,"
+					"zip:compression-level=7,zip:!zip64,"
 					"zip:hdrcharset=UTF-8") != ARCHIVE_OK ||
 	    p_archive_write_set_bytes_per_block(a, CHUNK) != ARCHIVE_OK ||
 	    p_archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
@@ -456,10 +528,10 @@ static int write_archive(const char *path,
 				     path, p_archive_error_string(a));
 		goto out;
 	}
-	rc = fix_times(fd, tmp, nr, err);
+	rc = compact(fd, tmp, nr, chunk, &size, err);
 	if (rc)
 		goto out;
-	if (fsync(fd) < 0 || fstat(fd, &st) < 0) {
+	if (fsync(fd) < 0) {
 		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
 				       "cannot sync '%s'", tmp);
 		goto out;
@@ -481,7 +553,7 @@ static int write_archive(const char *path,
 	if (stats) {
 		stats->files = nr;
 		stats->bytes = bytes;
-		stats->zipped = (uint64_t)st.st_size;
+		stats->zipped = (uint64_t)size;
 	}
 out:
 	if (a) {
