@@ -69,6 +69,7 @@ int ferry_cli_build(struct ferry_ctx *ctx, const char *const *names, int nr,
 		    size_t *out_nr, struct ferry_error *err)
 {
 	const struct ferry_config *cfg = ctx->cfg;
+	const struct ferry_function **fns = NULL;
 	struct ferry_bundle *bundles = NULL;
 	size_t i, n = 0;
 	int rc;
@@ -76,31 +77,37 @@ int ferry_cli_build(struct ferry_ctx *ctx, const char *const *names, int nr,
 	rc = check_names(cfg, names, nr, err);
 	if (rc)
 		return rc;
-	bundles = calloc(cfg->functions_nr ? cfg->functions_nr : 1, sizeof(*bundles));
-	if (!bundles)
-		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-	for (i = 0; i < cfg->functions_nr; i++) {
-		const struct ferry_function *fn = &cfg->functions[i];
-
-		if (!selected(fn->name, names, nr))
-			continue;
-		rc = ferry_bundle_build(&bundles[n], cfg, fn, out_dir, err);
-		if (rc)
-			goto out;
-		n++;
+	fns = calloc(cfg->functions_nr ? cfg->functions_nr : 1, sizeof(*fns));
+	bundles = calloc(cfg->functions_nr ? cfg->functions_nr : 1,
+			 sizeof(*bundles));
+	if (!fns || !bundles) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < cfg->functions_nr; i++)
+		if (selected(cfg->functions[i].name, names, nr))
+			fns[n++] = &cfg->functions[i];
+	rc = ferry_bundle_build_all(bundles, cfg, fns, n, out_dir, err);
+	if (rc) {
+		n = 0;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
 		if (print) {
-			rc = report(ctx, &bundles[n - 1]);
+			rc = report(ctx, &bundles[i]);
 			if (rc)
 				goto out;
 		} else {
 			char zipped[32];
 
-			ferry_fmt_size(zipped, sizeof(zipped), bundles[n - 1].zipped);
-			ferry_debug("packaged %s: %llu files, %s", fn->name,
-				    (unsigned long long)bundles[n - 1].files, zipped);
+			ferry_fmt_size(zipped, sizeof(zipped), bundles[i].zipped);
+			ferry_debug("packaged %s: %llu files, %s",
+				    bundles[i].function,
+				    (unsigned long long)bundles[i].files, zipped);
 		}
 	}
 out:
+	free(fns);
 	if (rc) {
 		for (i = 0; i < n; i++)
 			ferry_bundle_release(&bundles[i]);

@@ -20,6 +20,7 @@
  * the package budget. It does not upload, cache or deploy anything.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -909,6 +910,7 @@ struct memo {
 };
 
 #define MEMO_MAX 32
+#define WORKERS_MAX 8
 static struct memo memo[MEMO_MAX];
 static size_t memo_nr;
 
@@ -1042,90 +1044,241 @@ static int is_output(const struct ferry_config *cfg, const char *dir,
 	return 0;
 }
 
+/* One function's bundle on its way through ferry_bundle_build_all(). */
+struct job {
+	const struct ferry_function *fn;
+	struct ferry_bundle_files files;
+	struct ferry_zip_entry *entries;
+	size_t n;
+	char *zip;
+	char key[FERRY_SHA256_HEX];
+	enum { COMPRESS, COPIED, COPY_EARLIER } how;
+	int rc;		/* the worker's result */
+	struct ferry_error err;
+	struct ferry_zip_stats stats;
+	char hex[FERRY_SHA256_HEX];
+};
+
+static void job_release(struct job *j)
+{
+	ferry_bundle_files_release(&j->files);
+	free(j->entries);
+	free(j->zip);
+}
+
+/* Step 1 for one function, in the calling thread: selection and its key. */
+static int job_prepare(struct job *j, const struct ferry_config *cfg,
+		       const char *dir, struct ferry_error *err)
+{
+	size_t i;
+	int rc;
+
+	j->zip = ferry_xstrfmt("%s/%s.zip", dir, j->fn->name);
+	if (!j->zip)
+		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	rc = ferry_bundle_select(&j->files, cfg, j->fn, err);
+	if (rc)
+		return rc;
+	j->entries = calloc(j->files.nr ? j->files.nr : 1, sizeof(*j->entries));
+	if (!j->entries)
+		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	for (i = 0; i < j->files.nr; i++) {
+		/* earlier bundles in an output directory inside the project */
+		if (is_output(cfg, dir, j->files.items[i].source)) {
+			ferry_debug("bundle: '%s' is in the output directory; "
+				    "left out",
+				    j->files.items[i].name);
+			continue;
+		}
+		j->entries[j->n].name = j->files.items[i].name;
+		j->entries[j->n].source = j->files.items[i].source;
+		j->n++;
+	}
+	return selection_key(j->key, j->entries, j->n, err);
+}
+
+/* Step 2 for one function, in a worker: the zip and its sha256. */
+static void job_compress(struct job *j)
+{
+	ferry_error_init(&j->err);
+	j->rc = ferry_zip_write(j->zip, j->entries, j->n, &j->stats, &j->err);
+	if (!j->rc)
+		j->rc = ferry_sha256_file(j->hex, j->zip, &j->err);
+}
+
+struct pool {
+	pthread_mutex_t lock;
+	struct job *jobs;
+	size_t nr;
+	size_t next;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		while (p->next < p->nr && p->jobs[p->next].how != COMPRESS)
+			p->next++;
+		i = p->next < p->nr ? p->next++ : p->nr;
+		pthread_mutex_unlock(&p->lock);
+		if (i == p->nr)
+			return NULL;
+		job_compress(&p->jobs[i]);
+	}
+}
+
+/*
+ * Compress every job that needs it on up to one thread per core (zlib is
+ * most of the time of a build). A thread that cannot be started only
+ * means fewer workers: the calling thread is always one of them.
+ */
+static void compress_all(struct job *jobs, size_t nr)
+{
+	pthread_t threads[WORKERS_MAX];
+	struct pool p = {PTHREAD_MUTEX_INITIALIZER, jobs, nr, 0};
+	size_t todo = 0, want, started = 0, i;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (i = 0; i < nr; i++)
+		todo += jobs[i].how == COMPRESS;
+	want = cores > 1 ? (size_t)cores : 1;
+	if (want > todo)
+		want = todo;
+	if (want > WORKERS_MAX)
+		want = WORKERS_MAX;
+	while (started + 1 < want &&
+	       !pthread_create(&threads[started], NULL, worker, &p))
+		started++;
+	worker(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
+static int pass_error(const struct job *j, struct ferry_error *err)
+{
+	if (err)
+		*err = j->err;
+	return j->rc;
+}
+
+/* Step 3 for one function, in the calling thread, in manifest order. */
+static int job_finish(struct job *j, struct ferry_bundle *out,
+		      struct ferry_error *err)
+{
+	int reused = 0, rc;
+
+	if (j->how == COMPRESS) {
+		if (j->rc)
+			return pass_error(j, err);
+	} else if (j->how == COPY_EARLIER) {
+		/* the same selection as an earlier bundle of this run */
+		reused = memo_reuse(j->key, j->zip, &j->stats, j->hex,
+				    j->fn->name, err);
+		if (reused < 0)
+			return reused;
+		if (!reused) {
+			job_compress(j);
+			if (j->rc)
+				return pass_error(j, err);
+		}
+	}
+	if (j->fn->package.budget && j->stats.zipped > j->fn->package.budget) {
+		rc = budget_error(j->fn, &j->files, j->stats.zipped, err);
+		unlink(j->zip);
+		return rc;
+	}
+	memo_add(j->key, j->zip, &j->stats, j->hex);
+	ferry_debug(
+	    "bundle: '%s': %llu files, %llu bytes, %llu zipped, sha256 %s",
+	    j->fn->name, (unsigned long long)j->stats.files,
+	    (unsigned long long)j->stats.bytes,
+	    (unsigned long long)j->stats.zipped, j->hex);
+	out->function = ferry_strdup(j->fn->name);
+	if (!out->function)
+		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	out->path = j->zip;
+	j->zip = NULL;
+	out->files = j->stats.files;
+	out->bytes = j->stats.bytes;
+	out->zipped = j->stats.zipped;
+	memcpy(out->sha256, j->hex, sizeof(out->sha256));
+	return 0;
+}
+
+/* 1 if an earlier job of this run selects exactly the same files. */
+static int same_as_earlier(const struct job *jobs, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (!strcmp(jobs[k].key, jobs[i].key))
+			return 1;
+	return 0;
+}
+
+int ferry_bundle_build_all(struct ferry_bundle *out,
+			   const struct ferry_config *cfg,
+			   const struct ferry_function *const *fns, size_t nr,
+			   const char *out_dir, struct ferry_error *err)
+{
+	struct job *jobs = NULL;
+	char *dir = NULL;
+	size_t i, done = 0;
+	int rc = 0, reused;
+
+	if (!cfg || !cfg->dir)
+		return ferry_error_set(err, FERRY_EFAIL,
+				       "bundle: no project directory");
+	jobs = calloc(nr ? nr : 1, sizeof(*jobs));
+	dir = out_dir ? ferry_path_absolute(out_dir)
+		      : ferry_path_join(cfg->dir, ".ferry/build");
+	if (!jobs || !dir) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = ferry_fs_mkdirs(dir, err);
+	for (i = 0; !rc && i < nr; i++) {
+		jobs[i].fn = fns[i];
+		rc = job_prepare(&jobs[i], cfg, dir, err);
+		if (rc)
+			break;
+		if (same_as_earlier(jobs, i)) {
+			jobs[i].how = COPY_EARLIER;
+			continue;
+		}
+		/* a copy of a bundle from an earlier call in this process? */
+		reused = memo_reuse(jobs[i].key, jobs[i].zip, &jobs[i].stats,
+				    jobs[i].hex, fns[i]->name, err);
+		if (reused < 0)
+			rc = reused;
+		jobs[i].how = reused > 0 ? COPIED : COMPRESS;
+	}
+	if (rc)
+		goto out;
+	compress_all(jobs, nr);
+	for (done = 0; !rc && done < nr; done++)
+		rc = job_finish(&jobs[done], &out[done], err);
+	if (rc) {
+		/* done counts the failed one: release the ones before it */
+		for (i = 0; i + 1 < done; i++)
+			ferry_bundle_release(&out[i]);
+	}
+out:
+	for (i = 0; jobs && i < nr; i++)
+		job_release(&jobs[i]);
+	free(jobs);
+	free(dir);
+	return rc;
+}
+
 int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 		       const struct ferry_function *fn, const char *out_dir,
 		       struct ferry_error *err)
 {
-	struct ferry_bundle_files files = {NULL, 0, 0};
-	struct ferry_zip_entry *entries = NULL;
-	struct ferry_zip_stats stats;
-	char hex[FERRY_SHA256_HEX], key[FERRY_SHA256_HEX];
-	char *dir = NULL, *zip = NULL, *fnname = NULL;
-	size_t i, n = 0;
-	int rc, reused;
-
-	if (!cfg || !fn || !cfg->dir)
-		return ferry_error_set(err, FERRY_EFAIL,
-				       "bundle: no project directory");
-	dir = out_dir ? ferry_path_absolute(out_dir)
-		      : ferry_path_join(cfg->dir, ".ferry/build");
-	zip = dir ? ferry_xstrfmt("%s/%s.zip", dir, fn->name) : NULL;
-	fnname = ferry_strdup(fn->name);
-	if (!dir || !zip || !fnname) {
-		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = ferry_bundle_select(&files, cfg, fn, err);
-	if (rc)
-		goto out;
-	entries = calloc(files.nr ? files.nr : 1, sizeof(*entries));
-	if (!entries) {
-		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < files.nr; i++) {
-		/* earlier bundles in an output directory inside the project */
-		if (is_output(cfg, dir, files.items[i].source)) {
-			ferry_debug("bundle: '%s' is in the output directory; "
-				    "left out",
-				    files.items[i].name);
-			continue;
-		}
-		entries[n].name = files.items[i].name;
-		entries[n].source = files.items[i].source;
-		n++;
-	}
-	rc = ferry_fs_mkdirs(dir, err);
-	if (rc)
-		goto out;
-	rc = selection_key(key, entries, n, err);
-	if (rc)
-		goto out;
-	reused = memo_reuse(key, zip, &stats, hex, fn->name, err);
-	if (reused < 0) {
-		rc = reused;
-		goto out;
-	}
-	if (!reused) {
-		rc = ferry_zip_write(zip, entries, n, &stats, err);
-		if (!rc)
-			rc = ferry_sha256_file(hex, zip, err);
-		if (rc)
-			goto out;
-	}
-	if (fn->package.budget && stats.zipped > fn->package.budget) {
-		rc = budget_error(fn, &files, stats.zipped, err);
-		unlink(zip);
-		goto out;
-	}
-	memo_add(key, zip, &stats, hex);
-	ferry_debug(
-	    "bundle: '%s': %llu files, %llu bytes, %llu zipped, sha256 %s",
-	    fn->name, (unsigned long long)stats.files,
-	    (unsigned long long)stats.bytes, (unsigned long long)stats.zipped,
-	    hex);
-	out->function = fnname;
-	out->path = zip;
-	out->files = stats.files;
-	out->bytes = stats.bytes;
-	out->zipped = stats.zipped;
-	memcpy(out->sha256, hex, sizeof(out->sha256));
-	fnname = zip = NULL;
-out:
-	ferry_bundle_files_release(&files);
-	free(entries);
-	free(dir);
-	free(zip);
-	free(fnname);
-	return rc;
+	if (!fn)
+		return ferry_error_set(err, FERRY_EFAIL, "bundle: no function");
+	return ferry_bundle_build_all(out, cfg, &fn, 1, out_dir, err);
 }

@@ -14,7 +14,8 @@
  *      function `package.include` / `exclude` globs are applied last, so a
  *      user can always force a file in or out.
  *   2. writing: ferry_bundle_build() hands the sorted selection to
- *      core/zip.c and hashes the result.
+ *      core/zip.c and hashes the result; ferry_bundle_build_all() does it
+ *      for several functions, writing their zips in parallel.
  *
  * Files never selected in any mode: `.ferry/`, `.git/`, `ferry.yaml` itself
  * is kept out too (it holds no code) unless included explicitly.
@@ -91,5 +92,19 @@ void ferry_bundle_release(struct ferry_bundle *b);
 int ferry_bundle_build(struct ferry_bundle *out, const struct ferry_config *cfg,
 		       const struct ferry_function *fn, const char *out_dir,
 		       struct ferry_error *err);
+
+/*
+ * ferry_bundle_build() for fns[0..nr) into out[0..nr): every selection is
+ * made first, in order, in the calling thread; then the zips are written
+ * on up to one thread per core; then each bundle is checked against its
+ * budget in order. A function whose selection equals an earlier one's gets
+ * a copy of that zip. On failure, err describes the first function (in
+ * order) that failed and out holds nothing; zips already written stay in
+ * the output directory.
+ */
+int ferry_bundle_build_all(struct ferry_bundle *out,
+			   const struct ferry_config *cfg,
+			   const struct ferry_function *const *fns, size_t nr,
+			   const char *out_dir, struct ferry_error *err);
 
 #endif

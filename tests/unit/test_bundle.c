@@ -5,10 +5,12 @@
  * Fixture projects live in tests/data/bundle/; projects a test changes are
  * written to a temp dir.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -984,6 +986,114 @@ static void test_same_selection_is_copied_not_stale(void **state)
 	fx_release(&f);
 }
 
+/* Give every file of a project tree a new mtime (same content). */
+static void touch_tree(const char *proj, const char *const *rels, size_t n)
+{
+	struct timespec t[2] = {{1000000000, 0}, {1000000000, 0}};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *p = ferry_path_join(proj, rels[i]);
+
+		assert_int_equal(utimensat(AT_FDCWD, p, t, 0), 0);
+		free(p);
+	}
+}
+
+/*
+ * Several functions built at once, their zips written on threads: each
+ * bundle has the bytes it has when built alone, in manifest order; a
+ * function selecting what an earlier one selects gets a copy; the first
+ * failing function (in order) is the one reported, and nothing is
+ * returned.
+ */
+static void test_build_all_matches_one_by_one(void **state)
+{
+	static const char *const files[] = {"a.js", "b.js", "c.js", "lib.js",
+					    "big.js"};
+	static const char *const handlers[] = {"a.js", "b.js", "a.js", "c.js"};
+	static const char *const names[] = {"alpha", "beta", "gamma", "delta"};
+	struct ferry_function fns[4];
+	const struct ferry_function *ptrs[4];
+	struct ferry_bundle one[4], all[4];
+	struct ferry_error err;
+	struct fixture f;
+	char *proj = tpath("batch"), *single = tpath("batch-single");
+	char *multi = tpath("batch-multi"), big[4000];
+	uint32_t x;
+	size_t i;
+
+	(void)state;
+	for (i = 0, x = 7; i < sizeof(big) - 1; i++) {
+		x = x * 1103515245u + 12345u;
+		big[i] = (char)('!' + (x >> 16) % 90u);
+	}
+	big[sizeof(big) - 1] = '\0';
+	put(proj, "a.js", "require('./lib');\nexports.handler = 1;\n");
+	put(proj, "b.js", "exports.handler = 2;\n");
+	put(proj, "c.js", "require('./big');\nexports.handler = 3;\n");
+	put(proj, "lib.js", "module.exports = 'lib';\n");
+	put(proj, "big.js", big);
+	fx_init(&f, proj, "nodejs22", "a.js");
+	memset(one, 0, sizeof(one));
+	memset(all, 0, sizeof(all));
+	for (i = 0; i < 4; i++) {
+		fns[i] = f.fn;
+		fns[i].name = (char *)names[i];
+		fns[i].handler_file = (char *)handlers[i];
+		fns[i].package.mode = FERRY_PACK_TRACE;
+		ptrs[i] = &fns[i];
+	}
+	f.cfg.functions = fns;
+	f.cfg.functions_nr = 4;
+	ferry_log_set(count_copies, NULL);
+	copied_logs = 0;
+	ferry_error_init(&err);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(ferry_bundle_build(&one[i], &f.cfg, &fns[i],
+						    single, &err), 0);
+	}
+	assert_int_equal(copied_logs, 1); /* gamma is alpha's selection */
+	/* new mtimes: nothing from the builds above can be copied */
+	touch_tree(proj, files, 5);
+	copied_logs = 0;
+	assert_int_equal(ferry_bundle_build_all(all, &f.cfg, ptrs, 4, multi,
+						&err), 0);
+	assert_int_equal(copied_logs, 1);
+	for (i = 0; i < 4; i++) {
+		assert_string_equal(all[i].function, names[i]);
+		assert_string_equal(all[i].sha256, one[i].sha256);
+		assert_int_equal(all[i].files, one[i].files);
+		assert_int_equal(all[i].zipped, one[i].zipped);
+		assert_string_not_equal(all[i].path, one[i].path);
+	}
+	assert_string_not_equal(all[0].sha256, all[1].sha256);
+	assert_string_equal(all[0].sha256, all[2].sha256);
+	assert_int_equal(all[3].files, 2);
+	for (i = 0; i < 4; i++)
+		ferry_bundle_release(&all[i]);
+
+	/* beta and delta over budget: beta, the first, is reported */
+	fns[1].package.budget = 1;
+	fns[3].package.budget = 1;
+	touch_tree(proj, files, 5);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_bundle_build_all(all, &f.cfg, ptrs, 4, multi,
+						&err), FERRY_EFAIL);
+	assert_non_null(strstr(err.msg, "bundle of 'beta' is "));
+	for (i = 0; i < 4; i++)
+		assert_null(all[i].function);
+
+	ferry_log_set(NULL, NULL);
+	for (i = 0; i < 4; i++)
+		ferry_bundle_release(&one[i]);
+	f.cfg.functions = &f.fn;
+	f.cfg.functions_nr = 1;
+	free(single);
+	free(multi);
+	fx_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1008,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_build_skips_its_output_dir),
 		cmocka_unit_test(test_build_default_out_dir),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_build_all_matches_one_by_one),
 		cmocka_unit_test(test_same_selection_is_copied_not_stale),
 	};
 
