@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "ferry/suggest.h"
 
@@ -27,6 +29,67 @@ static int selected(const char *name, const char *const *names, int nr)
 		if (!strcmp(names[j], name))
 			return 1;
 	return 0;
+}
+
+/*
+ * One explanation as a JSON event, from the text ferry_bundle_explain()
+ * writes: "F: P is in the bundle" and the chain indented below it, or
+ * "F: P is not in the bundle: WHY" / "... (WHY)".
+ *
+ *   {"event":"explain","function":F,"path":P,"name":N,"bundled":B,
+ *    "why":[...]}
+ *
+ * where N is the file's name inside the bundle.
+ */
+static int explain_json(const char *fn, const char *path, const char *text)
+{
+	static const char out_word[] = " is not in the bundle";
+	static const char in_word[] = " is in the bundle";
+	const char *line = text, *eol, *s, *w;
+	json_t *why = json_array(), *name = NULL;
+	int bundled = 0, first = 1;
+	size_t len, skip = strlen(fn) + 2;
+
+	if (!why)
+		return FERRY_ENOMEM;
+	for (; *line; line = *eol ? eol + 1 : eol, first = 0) {
+		eol = strchr(line, '\n');
+		if (!eol)
+			eol = line + strlen(line);
+		if (first) {
+			w = strstr(line, out_word);
+			bundled = !w || w > eol;
+			if (bundled)
+				w = strstr(line, in_word);
+			if (w && w < eol && (size_t)(w - line) > skip)
+				name = json_stringn(line + skip,
+						    (size_t)(w - line) - skip);
+			if (bundled)
+				continue;
+			s = w + sizeof(out_word) - 1;
+			s += *s == ':' ? 2 : *s == ' ' ? 1 : 0;
+			len = (size_t)(eol - s);
+			if (*s == '(' && len >= 2 && eol[-1] == ')') {
+				s++;
+				len -= 2;
+			}
+			if (len)
+				json_array_append_new(why, json_stringn(s, len));
+			continue;
+		}
+		for (s = line; *s == ' '; s++)
+			;
+		if (!strncmp(s, "-> ", 3))
+			s += 3;
+		if (s < eol)
+			json_array_append_new(why,
+					      json_stringn(s, (size_t)(eol - s)));
+	}
+	return ferry_cli_json(json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}",
+					"event", "explain", "function", fn,
+					"path", path, "name",
+					name ? name : json_string(path),
+					"bundled", bundled, "why", why));
 }
 
 /*
@@ -65,17 +128,24 @@ static int explain(struct ferry_ctx *ctx, const struct ferry_args *args,
 		ferry_buf_reset(&out);
 		rc = ferry_bundle_explain(&out, cfg, &cfg->functions[i], path,
 					  &one);
-		if (rc == FERRY_ENOTFOUND) {
-			printf("%s\n", one.msg);
-			rc = 0;
-			continue;
-		}
-		if (rc) {
+		if (rc && rc != FERRY_ENOTFOUND) {
 			rc = ferry_error_set(err, rc, "%s", one.msg);
 			goto out;
 		}
-		fputs(out.buf ? out.buf : "", stdout);
-		explained++;
+		if (!rc)
+			explained++;
+		else
+			ferry_buf_addf(&out, "%s\n", one.msg);
+		rc = 0;
+		if (!ctx->json) {
+			fputs(out.buf, stdout);
+			continue;
+		}
+		rc = explain_json(cfg->functions[i].name, path, out.buf);
+		if (rc) {
+			rc = ferry_error_set(err, rc, "cannot write JSON");
+			goto out;
+		}
 	}
 	if (asked && !explained)
 		rc = ferry_error_set(err, FERRY_ENOTFOUND,

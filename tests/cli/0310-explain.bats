@@ -170,3 +170,22 @@ YAML
 	assert_status 0
 	[ "$output" = "nightly: vendor/requests_lite/__pycache__/__init__.cpython-312.pyc is not in the bundle: compiled Python caches never go in" ]
 }
+
+@test "--json: one explain event per function, with the chain or the reason" {
+	node_project
+	sed -i 's/^functions:/package:\n  mode: trace\nfunctions:/' ferry.yaml
+	run --separate-stderr ferry --json package --explain node_modules/ms-lite/index.js
+	assert_status 0
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -c . <<<"$output")" = '{"event":"explain","function":"users","path":"node_modules/ms-lite/index.js","name":"node_modules/ms-lite/index.js","bundled":true,"why":["src/users.js:3 require('"'"'ws-util'"'"')","node_modules/ws-util/index.js:1 require('"'"'ms-lite'"'"')","node_modules/ms-lite/index.js"]}' ]
+	# a workspace file: path as given, name inside the bundle
+	run --separate-stderr ferry package --explain packages/ws-util/index.js --json
+	assert_status 0
+	[ "$(jq -r '[.path, .name, .bundled] | join(" ")' <<<"$output")" = "packages/ws-util/index.js node_modules/ws-util/index.js true" ]
+	run --separate-stderr ferry --json package --explain node_modules/jest-lite/index.js
+	assert_status 0
+	[ "$(jq -c '[.bundled, .why]' <<<"$output")" = "[false,[\"devDependency 'jest-lite'\"]]" ]
+	run --separate-stderr ferry --json package --explain src/missing.js
+	assert_status 5
+	[ "$(jq -c '[.bundled, .why]' <<<"${lines[0]}")" = '[false,["no such file"]]' ]
+}
