@@ -20,7 +20,6 @@
  * the package budget. It does not upload, cache or deploy anything.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "ferry/glob.h"
 #include "ferry/hash.h"
 #include "ferry/log.h"
+#include "ferry/pool.h"
 #include "ferry/zip.h"
 #include "select.h"
 #include "trace.h"
@@ -910,7 +910,6 @@ struct memo {
 };
 
 #define MEMO_MAX 32
-#define WORKERS_MAX 8
 static struct memo memo[MEMO_MAX];
 static size_t memo_nr;
 
@@ -1106,55 +1105,31 @@ static void job_compress(struct job *j)
 		j->rc = ferry_sha256_file(j->hex, j->zip, &j->err);
 }
 
-struct pool {
-	pthread_mutex_t lock;
-	struct job *jobs;
-	size_t nr;
-	size_t next;
-};
-
-static void *worker(void *arg)
+/* A pool task: compress job i if it is to be compressed. */
+static void compress_task(void *ctx, size_t i)
 {
-	struct pool *p = arg;
-	size_t i;
+	struct job *j = (struct job *)ctx + i;
 
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		while (p->next < p->nr && p->jobs[p->next].how != COMPRESS)
-			p->next++;
-		i = p->next < p->nr ? p->next++ : p->nr;
-		pthread_mutex_unlock(&p->lock);
-		if (i == p->nr)
-			return NULL;
-		job_compress(&p->jobs[i]);
-	}
+	if (j->how == COMPRESS)
+		job_compress(j);
 }
 
 /*
- * Compress every job that needs it on up to one thread per core (zlib is
- * most of the time of a build). A thread that cannot be started only
- * means fewer workers: the calling thread is always one of them.
+ * Compress every job that needs it, one per core at a time: zlib is most
+ * of the time of a build.
  */
 static void compress_all(struct job *jobs, size_t nr)
 {
-	pthread_t threads[WORKERS_MAX];
-	struct pool p = {PTHREAD_MUTEX_INITIALIZER, jobs, nr, 0};
-	size_t todo = 0, want, started = 0, i;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t todo = 0, i;
 
 	for (i = 0; i < nr; i++)
 		todo += jobs[i].how == COMPRESS;
-	want = cores > 1 ? (size_t)cores : 1;
-	if (want > todo)
-		want = todo;
-	if (want > WORKERS_MAX)
-		want = WORKERS_MAX;
-	while (started + 1 < want &&
-	       !pthread_create(&threads[started], NULL, worker, &p))
-		started++;
-	worker(&p);
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	if (todo == 1) {
+		for (i = 0; i < nr; i++)
+			compress_task(jobs, i);
+		return;
+	}
+	ferry_pool_run(nr, 0, compress_task, jobs);
 }
 
 static int pass_error(const struct job *j, struct ferry_error *err)
