@@ -1,11 +1,16 @@
 /*
- * hash.c - SHA-256 through OpenSSL's EVP interface, as lowercase hex.
+ * hash.c - SHA-256 through OpenSSL's EVP interface, as lowercase hex, and
+ * one-shot HMAC-SHA256. Knows nothing about what is hashed or signed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "ferry/hash.h"
 #include "ferry/lazy.h"
@@ -21,7 +26,9 @@
 	X(EVP_DigestInit_ex) \
 	X(EVP_DigestUpdate) \
 	X(EVP_DigestFinal_ex) \
-	X(EVP_sha256)
+	X(EVP_sha256) \
+	X(HMAC) \
+	X(OPENSSL_cleanse)
 
 #define DECLARE(f) static __typeof__(f) *p_##f;
 CRYPTO_FUNCS(DECLARE)
@@ -39,11 +46,11 @@ static struct ferry_lazy_lib crypto_lib = {
 };
 /* clang-format on */
 
-static void to_hex(char hex[FERRY_SHA256_HEX], const unsigned char *md,
-		   unsigned len)
+void ferry_hash_hex(char *hex, const void *data, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned i;
+	const unsigned char *md = data;
+	size_t i;
 
 	for (i = 0; i < len; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
@@ -90,7 +97,7 @@ int ferry_sha256_end(struct ferry_sha256 *h, char hex[FERRY_SHA256_HEX],
 	if (p_EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32)
 		rc = ferry_error_set(err, FERRY_EFAIL, "sha256: final failed");
 	else
-		to_hex(hex, md, len);
+		ferry_hash_hex(hex, md, len);
 	ferry_sha256_abort(h);
 	return rc;
 }
@@ -151,4 +158,45 @@ out:
 	ferry_sha256_abort(&h);
 	close(fd);
 	return rc;
+}
+
+int ferry_hmac_sha256(unsigned char mac[FERRY_SHA256_LEN], const void *key,
+		      size_t keylen, const void *data, size_t len,
+		      struct ferry_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int rc;
+
+	rc = ferry_lazy_load(&crypto_lib, err);
+	if (rc)
+		return rc;
+	if (keylen > INT_MAX)
+		return ferry_error_set(err, FERRY_EFAIL, "hmac: key too long");
+	/* HMAC() takes a NULL data pointer for an empty message badly */
+	if (!p_HMAC(p_EVP_sha256(), key, (int)keylen,
+		    len ? data : (const void *)"", len, md, &mdlen) ||
+	    mdlen != FERRY_SHA256_LEN) {
+		rc = ferry_error_set(err, FERRY_EFAIL, "hmac: sha256 failed");
+		goto out;
+	}
+	memcpy(mac, md, FERRY_SHA256_LEN);
+out:
+	p_OPENSSL_cleanse(md, sizeof(md));
+	return rc;
+}
+
+void ferry_hash_cleanse(void *p, size_t len)
+{
+	volatile unsigned char *v = p;
+	size_t i;
+
+	if (!p || !len)
+		return;
+	if (ferry_lazy_load(&crypto_lib, NULL) == 0) {
+		p_OPENSSL_cleanse(p, len);
+		return;
+	}
+	for (i = 0; i < len; i++)
+		v[i] = 0;
 }

@@ -1,5 +1,6 @@
 /*
- * hash.h - SHA-256 of memory and files (OpenSSL), as lowercase hex.
+ * hash.h - SHA-256 of memory and files (OpenSSL), as lowercase hex, and
+ * HMAC-SHA256 (raw bytes) for request signing (sigv4.h).
  */
 #ifndef FERRY_HASH_H
 #define FERRY_HASH_H
@@ -9,6 +10,7 @@
 #include "error.h"
 
 #define FERRY_SHA256_HEX 65	/* 64 hex digits and a NUL */
+#define FERRY_SHA256_LEN 32	/* raw digest bytes */
 
 struct ferry_sha256 {
 	void *ctx;	/* owned: EVP_MD_CTX */
@@ -27,5 +29,27 @@ int ferry_sha256_mem(char hex[FERRY_SHA256_HEX], const void *data, size_t len,
 		     struct ferry_error *err);
 int ferry_sha256_file(char hex[FERRY_SHA256_HEX], const char *path,
 		      struct ferry_error *err);
+
+/*
+ * HMAC-SHA256 of `data` under `key`, as FERRY_SHA256_LEN raw bytes in `mac`.
+ * FERRY_EFAIL when libcrypto cannot be loaded or the MAC fails (then `mac`
+ * is left as it was). The key is only read; wiping it is the caller's job.
+ */
+int ferry_hmac_sha256(unsigned char mac[FERRY_SHA256_LEN], const void *key,
+		      size_t keylen, const void *data, size_t len,
+		      struct ferry_error *err);
+
+/*
+ * Lowercase hex of `len` bytes into `hex`, which must hold 2 * len + 1
+ * characters (it is NUL-terminated).
+ */
+void ferry_hash_hex(char *hex, const void *data, size_t len);
+
+/*
+ * Wipe `len` bytes at `p` (secrets, derived keys) in a way the compiler
+ * cannot drop: OPENSSL_cleanse when libcrypto loads, else a volatile loop.
+ * NULL or 0 is a no-op. Never fails.
+ */
+void ferry_hash_cleanse(void *p, size_t len);
 
 #endif
