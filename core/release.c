@@ -25,11 +25,13 @@
 #include "ferry/git.h"
 #include "ferry/json.h"
 #include "ferry/log.h"
+#include "ferry/pool.h"
 #include "ferry/release.h"
 
 #define RECORD_MAX (4u << 20)
 #define NUMBER_TRIES 64
 #define DEFAULT_TTL 900
+#define DEFAULT_JOBS 4
 
 static int oom(struct ferry_error *err)
 {
@@ -749,6 +751,11 @@ struct plan_item {
 	int publish;
 	int activated;
 	struct ferry_version version;
+	/* the upload and publish step, run by publish_task() */
+	int ran;
+	int rc;
+	unsigned uploaded;
+	struct ferry_error err;
 };
 
 static int cmp_plan(const void *a, const void *b)
@@ -904,25 +911,215 @@ static int check_cancel(const struct ferry_release *live, int have_live,
 			       "interrupted; nothing was deployed");
 }
 
+/*
+ * Steps that touch several functions at a provider (upload and publish,
+ * activate) run on up to `jobs` threads when the provider allows it
+ * (FERRY_CAP_CONCURRENT), one after the other otherwise. Once a step has
+ * failed, steps not yet started are skipped; the first failure in
+ * function order is the one reported.
+ */
+static size_t step_threads(const struct ferry_provider *p, unsigned jobs)
+{
+	if (!(p->ops->caps & FERRY_CAP_CONCURRENT))
+		return 1;
+	return jobs ? jobs : DEFAULT_JOBS;
+}
+
+struct publish_ctx {
+	struct ferry_provider *p;
+	const struct ferry_config *cfg;
+	struct plan_item *plan;
+	const struct ferry_release *live;
+	int have_live;
+	int failed;	/* atomic */
+};
+
+static void publish_task(void *arg, size_t i)
+{
+	struct publish_ctx *c = arg;
+	struct plan_item *it = &c->plan[i];
+
+	if (!it->publish || __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE))
+		return;
+	it->ran = 1;
+	ferry_error_init(&it->err);
+	it->rc = check_cancel(c->live, c->have_live, &it->err);
+	if (!it->rc)
+		it->rc = upload(&it->uploaded, c->p, c->cfg, it, &it->err);
+	if (!it->rc)
+		it->rc = publish(c->p, c->cfg, it, &it->err);
+	if (it->rc)
+		__atomic_store_n(&c->failed, 1, __ATOMIC_RELEASE);
+}
+
+/* Upload what the store lacks and publish every function to publish. */
+static int publish_all(unsigned *uploads, struct ferry_provider *p,
+		       const struct ferry_config *cfg, struct plan_item *plan,
+		       size_t nr, const struct ferry_release *live,
+		       int have_live, unsigned jobs, struct ferry_error *err)
+{
+	struct publish_ctx c = {p, cfg, plan, live, have_live, 0};
+	size_t i;
+
+	ferry_pool_run(nr, step_threads(p, jobs), publish_task, &c);
+	for (i = 0; i < nr; i++)
+		*uploads += plan[i].uploaded;
+	for (i = 0; i < nr; i++)
+		if (plan[i].ran && plan[i].rc)
+			return ferry_error_set(err, plan[i].rc, "%s",
+					       plan[i].err.msg);
+	return 0;
+}
+
+/* One function to point at a version. */
+struct activation {
+	const struct ferry_function *fn;	/* borrowed */
+	struct ferry_version v;
+	int done;
+	int rc;
+	struct ferry_error err;
+};
+
+struct activate_ctx {
+	struct ferry_provider *p;
+	struct activation *a;
+	int failed;	/* atomic */
+};
+
+static void activate_task(void *arg, size_t i)
+{
+	struct activate_ctx *c = arg;
+	struct activation *a = &c->a[i];
+
+	if (__atomic_load_n(&c->failed, __ATOMIC_ACQUIRE))
+		return;
+	ferry_error_init(&a->err);
+	a->rc = c->p->ops->activate(c->p, a->fn, &a->v, &a->err);
+	if (a->rc)
+		__atomic_store_n(&c->failed, 1, __ATOMIC_RELEASE);
+	else
+		a->done = 1;
+}
+
+static int activate_all(struct ferry_provider *p, struct activation *a,
+			size_t nr, unsigned jobs, struct ferry_error *err)
+{
+	struct activate_ctx c = {p, a, 0};
+	size_t i;
+
+	ferry_pool_run(nr, step_threads(p, jobs), activate_task, &c);
+	for (i = 0; i < nr; i++)
+		if (a[i].rc)
+			return ferry_error_set(err, a[i].rc, "%s", a[i].err.msg);
+	return 0;
+}
+
 /* Point every function of `rec` at its version (rollback). */
 static int activate_record(struct ferry_provider *p,
 			   const struct ferry_config *cfg,
 			   const struct ferry_release *rec,
 			   struct ferry_error *err)
 {
-	struct ferry_version v;
-	struct fn_ref ref;
-	size_t i;
+	struct activation *a = calloc(rec->fns_nr + 1, sizeof(*a));
+	struct fn_ref *refs = calloc(rec->fns_nr + 1, sizeof(*refs));
+	size_t i, n = 0;
 	int rc = 0;
 
-	for (i = 0; !rc && i < rec->fns_nr; i++) {
-		if (fn_ref(&ref, cfg, rec->fns[i].name))
-			return oom(err);
-		snprintf(v.id, sizeof(v.id), "%s", rec->fns[i].version);
-		rc = p->ops->activate(p, ref.fn, &v, err);
-		fn_ref_release(&ref);
+	if (!a || !refs) {
+		rc = oom(err);
+		goto out;
 	}
+	for (n = 0; n < rec->fns_nr; n++) {
+		if (fn_ref(&refs[n], cfg, rec->fns[n].name)) {
+			rc = oom(err);
+			goto out;
+		}
+		a[n].fn = refs[n].fn;
+		snprintf(a[n].v.id, sizeof(a[n].v.id), "%s",
+			 rec->fns[n].version);
+	}
+	rc = activate_all(p, a, n, 0, err);
+out:
+	for (i = 0; refs && i < n; i++)
+		fn_ref_release(&refs[i]);
+	free(refs);
+	free(a);
 	return rc;
+}
+
+/*
+ * Load what is live and compare each bundle with it: fills res (one entry
+ * per bundle), each plan item's change and publish flag, and *changed.
+ * `say`: log functions the new release leaves out.
+ * res must be empty; on success the caller releases res and live.
+ */
+static int plan_deploy(struct ferry_deploy_result *res,
+		       struct plan_item *plan, struct ferry_release *live,
+		       int *have_live, int *changed, struct ferry_provider *p,
+		       const struct ferry_config *cfg,
+		       const struct ferry_deploy_opts *opts, int say,
+		       struct ferry_error *err)
+{
+	const struct ferry_release_fn *lf;
+	struct ferry_error e;
+	unsigned live_n = 0;
+	size_t i, dropped = 0;
+	int rc;
+
+	*have_live = *changed = 0;
+	memset(res, 0, sizeof(*res));
+	memset(live, 0, sizeof(*live));
+	res->fns = calloc(opts->bundles_nr + 1, sizeof(*res->fns));
+	if (!res->fns)
+		return oom(err);
+	rc = live_number(&live_n, p, cfg, err);
+	if (rc)
+		return rc;
+	if (live_n) {
+		ferry_error_init(&e);
+		rc = load_live(live, p, cfg, live_n, &e);
+		if (rc == FERRY_ENOTFOUND && opts->force) {
+			/* --force republishes everything it was given */
+			ferry_warn("%s", e.msg);
+		} else if (rc) {
+			return ferry_error_set(err, rc, "%s", e.msg);
+		} else {
+			*have_live = 1;
+		}
+	}
+	for (i = 0; i < opts->bundles_nr; i++) {
+		struct plan_item *it = &plan[i];
+		struct ferry_deploy_fn *df = &res->fns[i];
+
+		lf = *have_live ? record_fn(live, it->fn->name) : NULL;
+		if (!lf)
+			it->change = FERRY_CHANGE_NEW;
+		else if (strcmp(lf->sha256, it->bundle->sha256) ||
+			 strcmp(lf->config_hash, it->config_hash))
+			it->change = FERRY_CHANGE_UPDATED;
+		else
+			it->change = FERRY_CHANGE_UNCHANGED;
+		it->publish = opts->force || it->change != FERRY_CHANGE_UNCHANGED;
+		*changed |= it->publish;
+		df->name = it->fn->name;
+		df->change = it->change;
+		df->size = it->bundle->zipped;
+		memcpy(df->sha256, it->bundle->sha256, 65);
+		if (lf && !it->publish)
+			snprintf(df->version, sizeof(df->version), "%s",
+				 lf->version);
+	}
+	res->fns_nr = opts->bundles_nr;
+	for (i = 0; *have_live && i < live->fns_nr; i++)
+		if (!ferry_config_function(cfg, live->fns[i].name)) {
+			if (say)
+				ferry_info("function '%s' is no longer in the "
+					   "manifest; the new release leaves "
+					   "it out", live->fns[i].name);
+			dropped++;
+		}
+	*changed |= dropped > 0;
+	return 0;
 }
 
 int ferry_release_deploy(struct ferry_deploy_result *out,
@@ -933,19 +1130,19 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 	struct ferry_deploy_result res;
 	struct ferry_release live, rec;
 	struct plan_item *plan = NULL;
+	struct activation *acts = NULL;
 	struct ferry_git_head head;
 	struct ferry_error e;
 	const struct ferry_release_fn *lf;
-	unsigned live_n = 0;
-	size_t i, j, dropped = 0;
+	size_t i, j, n;
 	int rc = 0, locked = 0, changed = 0, have_live = 0;
 
 	memset(&res, 0, sizeof(res));
 	memset(&live, 0, sizeof(live));
 	memset(&rec, 0, sizeof(rec));
 	plan = calloc(opts->bundles_nr + 1, sizeof(*plan));
-	res.fns = calloc(opts->bundles_nr + 1, sizeof(*res.fns));
-	if (!plan || !res.fns) {
+	acts = calloc(opts->bundles_nr + 1, sizeof(*acts));
+	if (!plan || !acts) {
 		rc = oom(err);
 		goto out;
 	}
@@ -975,84 +1172,39 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 	}
 	qsort(plan, opts->bundles_nr, sizeof(*plan), cmp_plan);
 
-	if (!opts->dry_run) {
-		rc = lock_take(p, cfg, opts->lock_ttl, err);
-		if (rc)
-			goto out;
-		locked = 1;
-	}
-	rc = live_number(&live_n, p, cfg, err);
+	/*
+	 * A look without the lock first: a deploy that changes nothing
+	 * writes nothing at all, not even the lock. When something changed,
+	 * plan again under the lock, against what is live by then.
+	 */
+	rc = plan_deploy(&res, plan, &live, &have_live, &changed, p, cfg, opts,
+			 opts->dry_run, err);
 	if (rc)
 		goto out;
-	if (live_n) {
-		ferry_error_init(&e);
-		rc = load_live(&live, p, cfg, live_n, &e);
-		if (rc == FERRY_ENOTFOUND && opts->force) {
-			/* --force republishes everything it was given */
-			ferry_warn("%s", e.msg);
-			rc = 0;
-		} else if (rc) {
-			ferry_error_set(err, rc, "%s", e.msg);
-			goto out;
-		} else {
-			have_live = 1;
-		}
-	}
-
-	/* Plan: what changed compared with the live release. */
-	for (i = 0; i < opts->bundles_nr; i++) {
-		struct plan_item *it = &plan[i];
-		struct ferry_deploy_fn *df = &res.fns[i];
-
-		lf = have_live ? record_fn(&live, it->fn->name) : NULL;
-		if (!lf)
-			it->change = FERRY_CHANGE_NEW;
-		else if (strcmp(lf->sha256, it->bundle->sha256) ||
-			 strcmp(lf->config_hash, it->config_hash))
-			it->change = FERRY_CHANGE_UPDATED;
-		else
-			it->change = FERRY_CHANGE_UNCHANGED;
-		it->publish = opts->force || it->change != FERRY_CHANGE_UNCHANGED;
-		changed |= it->publish;
-		df->name = it->fn->name;
-		df->change = it->change;
-		df->size = it->bundle->zipped;
-		memcpy(df->sha256, it->bundle->sha256, 65);
-		if (lf && !it->publish)
-			snprintf(df->version, sizeof(df->version), "%s",
-				 lf->version);
-	}
-	res.fns_nr = opts->bundles_nr;
-	for (i = 0; have_live && i < live.fns_nr; i++)
-		if (!ferry_config_function(cfg, live.fns[i].name)) {
-			ferry_info("function '%s' is no longer in the manifest; "
-				   "the new release leaves it out",
-				   live.fns[i].name);
-			dropped++;
-		}
-	changed |= dropped > 0;
 	if (!changed || opts->dry_run)
+		goto done;
+	ferry_deploy_result_release(&res);
+	ferry_release_release(&live);
+	rc = lock_take(p, cfg, opts->lock_ttl, err);
+	if (rc)
+		goto out;
+	locked = 1;
+	rc = plan_deploy(&res, plan, &live, &have_live, &changed, p, cfg, opts,
+			 1, err);
+	if (rc)
+		goto out;
+	if (!changed)
 		goto done;
 
 	/* Upload what the store lacks, then publish. */
+	rc = publish_all(&res.uploads, p, cfg, plan, opts->bundles_nr, &live,
+			 have_live, opts->jobs, err);
+	if (rc)
+		goto out;
 	for (i = 0; i < opts->bundles_nr; i++)
-		if (plan[i].publish) {
-			rc = check_cancel(&live, have_live, err);
-			if (!rc)
-				rc = upload(&res.uploads, p, cfg, &plan[i], err);
-			if (rc)
-				goto out;
-		}
-	for (i = 0; i < opts->bundles_nr; i++)
-		if (plan[i].publish) {
-			rc = check_cancel(&live, have_live, err);
-			if (!rc)
-				rc = publish(p, cfg, &plan[i], err);
-			if (rc)
-				goto out;
+		if (plan[i].publish)
 			snprintf(res.fns[i].version, sizeof(res.fns[i].version),
 				 "%s", plan[i].version.id);
-		}
 
 	/* The record: deployed functions, then those carried over. */
 	rec.kind = ferry_strdup("deploy");
@@ -1113,27 +1265,24 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 		goto out;
 
 	/* Activate, then move the live pointer. */
-	for (i = 0; i < opts->bundles_nr; i++) {
-		if (!plan[i].publish)
-			continue;
-		rc = p->ops->activate(p, plan[i].fn, &plan[i].version, err);
-		if (rc)
-			break;
-		plan[i].activated = 1;
-	}
+	for (i = 0, n = 0; i < opts->bundles_nr; i++)
+		if (plan[i].publish) {
+			acts[n].fn = plan[i].fn;
+			acts[n++].v = plan[i].version;
+		}
+	rc = activate_all(p, acts, n, opts->jobs, err);
 	if (rc) {
 		/* Put back what we moved, so the live release stays whole. */
-		for (i = 0; have_live && i < opts->bundles_nr; i++) {
-			struct ferry_version v;
-
-			lf = record_fn(&live, plan[i].fn->name);
-			if (!plan[i].activated || !lf)
+		for (i = 0; have_live && i < n; i++) {
+			lf = record_fn(&live, acts[i].fn->name);
+			if (!acts[i].done || !lf)
 				continue;
-			snprintf(v.id, sizeof(v.id), "%s", lf->version);
+			snprintf(acts[i].v.id, sizeof(acts[i].v.id), "%s",
+				 lf->version);
 			ferry_error_init(&e);
-			if (p->ops->activate(p, plan[i].fn, &v, &e))
+			if (p->ops->activate(p, acts[i].fn, &acts[i].v, &e))
 				ferry_warn("could not restore '%s' to release "
-					   "%u: %s", plan[i].fn->name,
+					   "%u: %s", acts[i].fn->name,
 					   live.number, e.msg);
 		}
 		goto out;
@@ -1152,6 +1301,7 @@ out:
 	ferry_release_release(&live);
 	ferry_release_release(&rec);
 	free(plan);
+	free(acts);
 	return rc;
 }
 

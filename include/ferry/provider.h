@@ -27,6 +27,12 @@ enum ferry_provider_caps {
 	FERRY_CAP_LOGS = 1u << 1,		/* logs() is implemented */
 	FERRY_CAP_PER_APP_BUNDLE = 1u << 2,	/* one bundle per service (Azure) */
 	FERRY_CAP_LOCAL_INVOKE = 1u << 3,	/* invoke runs on this machine */
+	/*
+	 * put, get, list, publish and activate may run on several threads
+	 * at once (for different functions): the release engine then
+	 * deploys and rolls back functions concurrently.
+	 */
+	FERRY_CAP_CONCURRENT = 1u << 4,
 };
 
 /* Bytes to store: in memory (`data`) or a file on disk (`path`). */

@@ -13,6 +13,8 @@
  *     lock -> upload missing artifacts -> publish changed functions ->
  *     create record N (create-if-absent) -> activate -> write live.json ->
  *     unlock.
+ * With a provider that allows it (FERRY_CAP_CONCURRENT), the functions'
+ * upload+publish steps, and later their activations, run concurrently.
  * A record that live.json never pointed at is harmless: the next deploy
  * takes the next free number.
  */
@@ -84,11 +86,15 @@ struct ferry_deploy_opts {
 	int force;		/* publish even unchanged functions */
 	int dry_run;		/* plan only: no upload, publish or record */
 	unsigned lock_ttl;	/* seconds; 0: 900 */
+	unsigned jobs;		/* functions published at once; 0: 4 (only
+				 * with FERRY_CAP_CONCURRENT, else 1) */
 };
 
 /*
- * Deploy the given bundles. When nothing changed (and !force) no record is
- * created, nothing is uploaded and result->release is 0. FERRY_ECONFLICT
+ * Deploy the given bundles. When nothing changed (and !force) nothing is
+ * written at all - no record, no upload, not even the lock (the check is
+ * made before locking, and made again under the lock when something
+ * changed) - and result->release is 0. FERRY_ECONFLICT
  * when another deploy holds the lock (the message names user, host, pid
  * and expiry).
  */

@@ -128,3 +128,27 @@ teardown() {
 	run --separate-stderr ferry invoke hello
 	[ "$output" = '{"statusCode":200,"body":"hello v2"}' ]
 }
+
+@test "a deploy that changes nothing writes nothing, not even the lock" {
+	sample_project
+	run ferry deploy
+	assert_status 0
+	before=$(cd .ferry/local/demo && find . -type f | sort | xargs sha256sum)
+	# a held lock does not stop a no-op deploy: it never takes the lock
+	sleep 300 &
+	holder=$!
+	write_lock "$(hostname)" "$holder" 2099-01-01T00:00:00Z
+	lock_before=$(sha256sum "$LOCK")
+	run ferry deploy
+	assert_status 0
+	assert_output_contains "nothing changed; release 1 stays live"
+	[ "$(sha256sum "$LOCK")" = "$lock_before" ]
+	# and nothing else of the stage changed
+	rm "$LOCK"
+	[ "$(cd .ferry/local/demo && find . -type f | sort | xargs sha256sum)" = "$before" ]
+	# a change still needs the lock
+	write_lock "$(hostname)" "$holder" 2099-01-01T00:00:00Z
+	sed -i 's/hello v1/hello v2/' src/hello.js
+	run ferry deploy
+	assert_status 6
+}

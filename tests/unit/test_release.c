@@ -4,6 +4,7 @@
  * rollback, listing, pruning, removal, record numbering under a race, the
  * lease lock, and the record JSON format.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -927,6 +929,133 @@ static void test_record_json(void **state)
 	assert_non_null(strstr(err.msg, "incomplete"));
 }
 
+/*
+ * A provider that allows concurrency (FERRY_CAP_CONCURRENT): the local
+ * provider wrapped so that publish and activate of two functions must meet
+ * (each waits up to 5 s for the other), which only happens when the engine
+ * runs them at the same time. The real calls then run one at a time.
+ */
+static struct ferry_provider_ops meeting_ops;
+static pthread_mutex_t meet_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t meet_cond = PTHREAD_COND_INITIALIZER;
+static int meet_arrived, meet_missed;
+static int meet_budget = -1;	/* meetings left; -1: no limit */
+static const char *fail_activate;	/* function whose activate fails */
+
+static void meet(void)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&meet_lock);
+	if (!meet_budget) {
+		pthread_mutex_unlock(&meet_lock);
+		return;
+	}
+	if (meet_budget > 0)
+		meet_budget--;
+	++meet_arrived;
+	pthread_cond_broadcast(&meet_cond);
+	while (meet_arrived % 2 && rc == 0)
+		rc = pthread_cond_timedwait(&meet_cond, &meet_lock, &until);
+	if (rc) {
+		meet_missed++;
+		meet_arrived++; /* give up this round */
+	}
+	pthread_mutex_unlock(&meet_lock);
+}
+
+static int meeting_publish(struct ferry_provider *p,
+			   const struct ferry_function *fn,
+			   const struct ferry_artifact *a,
+			   struct ferry_version *out, struct ferry_error *err)
+{
+	int rc;
+
+	meet();
+	pthread_mutex_lock(&meet_lock);
+	rc = ferry_provider_find("local")->publish(p, fn, a, out, err);
+	pthread_mutex_unlock(&meet_lock);
+	return rc;
+}
+
+static int meeting_activate(struct ferry_provider *p,
+			    const struct ferry_function *fn,
+			    const struct ferry_version *v,
+			    struct ferry_error *err)
+{
+	int rc;
+
+	meet();
+	if (fail_activate && !strcmp(fn->name, fail_activate))
+		return ferry_error_set(err, FERRY_EFAIL, "%s: refused",
+				       fn->name);
+	pthread_mutex_lock(&meet_lock);
+	rc = ferry_provider_find("local")->activate(p, fn, v, err);
+	pthread_mutex_unlock(&meet_lock);
+	return rc;
+}
+
+static void test_concurrent_provider(void **state)
+{
+	struct fixture *fx = *state;
+	const struct ferry_provider_ops *real = fx->p.ops;
+	struct ferry_deploy_result res;
+	struct ferry_release r;
+	struct ferry_error err;
+	char *out;
+
+	meeting_ops = *real;
+	meeting_ops.caps |= FERRY_CAP_CONCURRENT;
+	meeting_ops.publish = meeting_publish;
+	meeting_ops.activate = meeting_activate;
+	fx->p.ops = &meeting_ops;
+	meet_arrived = meet_missed = 0;
+	fail_activate = NULL;
+
+	/* two publishes and two activations, each pair at the same time */
+	bundle(fx, "hello", "v1");
+	bundle(fx, "nightly", "n1");
+	assert_int_equal(deploy(fx), 1);
+	assert_int_equal(meet_arrived, 4);
+	assert_int_equal(meet_missed, 0);
+	/* a rollback activates both at once too */
+	bundle(fx, "hello", "v2");
+	bundle(fx, "nightly", "n2");
+	assert_int_equal(deploy(fx), 2);
+	meet_arrived = 0;
+	ferry_error_init(&err);
+	assert_int_equal(ferry_release_rollback(&r, &fx->p, &fx->cfg, 0, &err),
+			 0);
+	ferry_release_release(&r);
+	assert_int_equal(meet_arrived, 2);
+	assert_int_equal(meet_missed, 0);
+	out = invoke(fx, "hello");
+	assert_non_null(strstr(out, "v1"));
+	free(out);
+
+	/* one activation fails: its error is reported, the other function
+	 * is put back, and release 3 stays live */
+	bundle(fx, "hello", "v3");
+	bundle(fx, "nightly", "n3");
+	fail_activate = "nightly";
+	meet_budget = 4; /* 2 publishes, 2 activations; not the restore */
+	assert_int_equal(deploy_opts(fx, &res, 0, 0, &err), FERRY_EFAIL);
+	assert_int_equal(meet_missed, 0);
+	meet_budget = -1;
+	ferry_deploy_result_release(&res);
+	assert_string_equal(err.msg, "nightly: refused");
+	fail_activate = NULL;
+	assert_int_equal(live(fx, &r), 3);
+	ferry_release_release(&r);
+	out = invoke(fx, "hello");
+	assert_non_null(strstr(out, "v1"));
+	free(out);
+	fx->p.ops = real;
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -951,6 +1080,7 @@ int main(void)
 		T(test_remove),
 		T(test_live_record_missing),
 		T(test_invoke_not_deployed),
+		T(test_concurrent_provider),
 		cmocka_unit_test(test_record_json),
 	};
 
