@@ -86,7 +86,8 @@ static int global_rc;
 
 static void global_init(void)
 {
-	global_rc = p_curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	if (p_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		global_rc = -1;
 }
 
 void ferry_http_init(struct ferry_http *h)
@@ -173,7 +174,8 @@ static void url_hostport(char *dst, size_t n, const char *url)
 	if (p > host && p[-1] == ':')
 		snprintf(dst, n, "%.*s", (int)len, host);
 	else
-		snprintf(dst, n, "%.*s:%s", (int)len, host, https ? "443" : "80");
+		snprintf(dst, n, "%.*s:%s", (int)len, host,
+			 https ? "443" : "80");
 }
 
 /* Append `line` (no CR LF) to `b` with secret values replaced. */
@@ -472,7 +474,8 @@ out:
 
 static int wants_body(const struct ferry_http_request *req)
 {
-	return req->body || req->body_path || !strcasecmp(req->method, "POST") ||
+	return req->body || req->body_path ||
+	       !strcasecmp(req->method, "POST") ||
 	       !strcasecmp(req->method, "PUT") ||
 	       !strcasecmp(req->method, "PATCH");
 }
@@ -484,9 +487,12 @@ static int open_body(struct xfer *x, curl_off_t *size, struct ferry_error *err)
 	struct stat st;
 
 	x->in_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (x->in_fd < 0 && errno == ENOENT)
+		return ferry_error_set(err, FERRY_ENOTFOUND,
+				       "cannot send '%s': no such file", path);
 	if (x->in_fd < 0)
-		return ferry_error_errno(err, errno == ENOENT ? FERRY_ENOTFOUND :
-				FERRY_EFAIL, errno, "cannot open '%s'", path);
+		return ferry_error_errno(err, FERRY_EFAIL, errno,
+					 "cannot open '%s'", path);
 	if (fstat(x->in_fd, &st))
 		return ferry_error_errno(err, FERRY_EFAIL, errno,
 					 "cannot stat '%s'", path);
@@ -604,8 +610,8 @@ static int map_error(CURL *c, CURLcode code, struct xfer *x, unsigned tt,
 				    strerror_r((int)oserr, why, sizeof(why)));
 			snprintf(why, sizeof(why), "%s", ebuf);
 		}
-		return ferry_error_set(err, FERRY_EFAIL, "cannot connect to %s: %s",
-				       host, why);
+		return ferry_error_set(err, FERRY_EFAIL,
+				       "cannot connect to %s: %s", host, why);
 	case CURLE_OPERATION_TIMEDOUT:
 		x->out->net_error = 1;
 		p_curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
@@ -696,13 +702,15 @@ int ferry_http_send(struct ferry_http_response *out, struct ferry_http *h,
 		goto out;
 	pthread_once(&global_once, global_init);
 	if (global_rc) {
-		rc = ferry_error_set(err, FERRY_EFAIL, "cannot initialise libcurl");
+		rc = ferry_error_set(err, FERRY_EFAIL,
+				     "cannot initialise libcurl");
 		goto out;
 	}
 	if (!h->curl) {
 		h->curl = p_curl_easy_init();
 		if (!h->curl) {
-			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			rc = ferry_error_set(err, FERRY_ENOMEM,
+					     "out of memory");
 			goto out;
 		}
 	}

@@ -35,15 +35,16 @@
 #define FERRY_HTTP_TIMEOUT_MS 600000u
 
 struct ferry_http {
-	void *curl;			/* owned CURL easy handle; NULL until used */
-	unsigned connect_timeout_ms;	/* default for requests that give 0 */
-	unsigned timeout_ms;		/* default total time; 0: none */
+	void *curl;			/* owned CURL handle; NULL until used */
+	unsigned connect_timeout_ms;	/* for requests that give 0 */
+	unsigned timeout_ms;		/* total, idem; 0: none */
 };
 
 struct ferry_http_request {
-	const char *method;	/* borrowed: "GET", "PUT", "POST", "HEAD", ... */
-	const char *url;	/* borrowed: absolute http:// or https:// URL */
-	const struct ferry_strvec *headers; /* borrowed, "Name: value"; NULL: none */
+	const char *method;	/* borrowed: "GET", "PUT", "HEAD", ... */
+	const char *url;	/* borrowed: absolute http:// or https:// */
+	/* Borrowed, each "Name: value" ("Name:" sends an empty value). */
+	const struct ferry_strvec *headers;
 	/*
 	 * The body: `body_len` bytes at `body` (borrowed), or the contents of
 	 * the file `body_path` (borrowed), streamed with its size as
@@ -57,21 +58,23 @@ struct ferry_http_request {
 	/*
 	 * Borrowed; NULL: the body goes to the response's `body`. Otherwise
 	 * the body of a 2xx response is written to this file (through a
-	 * temporary file renamed over it once complete, so it is never seen
-	 * half-written); the body of any other status still goes to `body`.
+	 * temporary file, mode 0600, renamed over it once complete, so it is
+	 * never seen half-written); the body of any other status still goes
+	 * to `body`.
 	 */
 	const char *response_path;
-	const char *const *secret_headers; /* borrowed, NULL-terminated; may be NULL */
+	/* Borrowed, NULL-terminated header names to redact; may be NULL. */
+	const char *const *secret_headers;
 	unsigned connect_timeout_ms;	/* 0: the handle's default */
-	unsigned timeout_ms;		/* total time; 0: the handle's default */
-	int trace;			/* log the exchange with ferry_debug() */
+	unsigned timeout_ms;		/* total; 0: the handle's default */
+	int trace;			/* log the exchange: ferry_debug() */
 };
 
 struct ferry_http_response {
-	long status;			/* HTTP status; 0 when none was received */
-	struct ferry_strvec headers;	/* owned, "Name: value" of the final response */
+	long status;			/* 0 when none was received */
+	struct ferry_strvec headers;	/* owned, "Name: value" */
 	struct ferry_buf body;		/* owned */
-	int net_error;			/* 1: failed in transport (connect, send, receive, timeout) */
+	int net_error;			/* 1: connect, send, receive, timeout */
 };
 
 /* Prepare a handle with the default timeouts. Allocates nothing. */

@@ -174,8 +174,9 @@ static int ini_load(struct profile *p, const char *path, const char *name,
 		goto out;
 	}
 	if (rc) {
-		rc = ferry_error_set(err, rc == FERRY_ENOMEM ? rc : FERRY_ECONFIG,
-				     "%s", ferr.msg);
+		if (rc != FERRY_ENOMEM)
+			rc = FERRY_ECONFIG;
+		rc = ferry_error_set(err, rc, "%s", ferr.msg);
 		goto out;
 	}
 	end = text.buf + text.len;
@@ -466,7 +467,8 @@ static int run_process(struct ferry_aws_creds *out, const char *cmd,
 		/* Only the program: its arguments may hold a secret. */
 		rc = ferry_error_set(err, FERRY_EAUTH, "%s: cannot run '%s'%s",
 				     what, argv[0],
-				     rc == FERRY_ENOTFOUND ? ": not found" : "");
+				     rc == FERRY_ENOTFOUND ? ": not found" :
+							     "");
 		goto out;
 	}
 	if (r.timed_out) {
@@ -590,7 +592,8 @@ int ferry_aws_creds_resolve(struct ferry_aws_creds *out, const char *profile,
 		}
 		goto done;
 	}
-	cred_path = file_path("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials");
+	cred_path = file_path("AWS_SHARED_CREDENTIALS_FILE",
+			      ".aws/credentials");
 	conf_path = file_path("AWS_CONFIG_FILE", ".aws/config");
 	if (!cred_path || !conf_path) {
 		rc = oom(err);
@@ -644,11 +647,8 @@ int ferry_aws_creds_resolve(struct ferry_aws_creds *out, const char *profile,
 		goto done;
 	}
 	ferry_buf_addf(&msg, "no aws credentials for profile '%s': ", name);
-	if (explicit)
-		ferry_buf_addstr(&msg, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not used with --profile");
-	else
-		ferry_buf_addstr(&msg, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
-	ferry_buf_addstr(&msg, ", ");
+	ferry_buf_addf(&msg, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY %s, ",
+		       explicit ? "are not used with --profile" : "are not set");
 	describe(&msg, cred_path, &cp, name);
 	ferry_buf_addstr(&msg, ", ");
 	describe(&msg, conf_path, &fp, name);
@@ -754,7 +754,8 @@ int ferry_aws_endpoint_resolve(struct ferry_aws_endpoint *out,
 	size_t len;
 
 	if ((unsigned)service >= sizeof(svc) / sizeof(*svc))
-		return ferry_error_set(err, FERRY_EUSAGE, "unknown aws service");
+		return ferry_error_set(err, FERRY_EUSAGE,
+				       "unknown aws service");
 	var = svc[service].var;
 	url = env(var);
 	if (!url) {

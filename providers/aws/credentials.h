@@ -38,7 +38,7 @@ struct ferry_aws_creds {
 	char *secret_access_key;	/* owned; secret */
 	char *session_token;		/* owned; secret; NULL if none */
 	time_t expiration;		/* 0: does not expire */
-	char *source;			/* owned: where they came from, for -v */
+	char *source;			/* owned: where from, for -v */
 };
 
 enum ferry_aws_service {
@@ -49,11 +49,13 @@ enum ferry_aws_service {
 };
 
 struct ferry_aws_endpoint {
-	char *url;		/* owned: "https://lambda.eu-west-1.amazonaws.com", no final '/' */
-	char *signing_region;	/* owned: the SigV4 region ("us-east-1" for IAM) */
-	const char *signing_name; /* static: SigV4 service "lambda", "s3", "iam", "sts" */
-	int path_style;		/* S3 only: 1 for <url>/<bucket>/<key>, 0 for <bucket>.<host> */
-	int overridden;		/* 1 when set by an AWS_ENDPOINT_URL* variable */
+	/* Owned: "https://lambda.eu-west-1.amazonaws.com", no final '/'. */
+	char *url;
+	char *signing_region;	/* owned; SigV4 region, us-east-1 for IAM */
+	const char *signing_name; /* static: "lambda", "s3", "iam", "sts" */
+	/* S3: 1 for <url>/<bucket>/<key>, 0 for <bucket>.<host>/<key>. */
+	int path_style;
+	int overridden;		/* 1: set by an AWS_ENDPOINT_URL* variable */
 };
 
 void ferry_aws_creds_init(struct ferry_aws_creds *c);
