@@ -751,6 +751,7 @@ struct plan_item {
 	int publish;
 	int activated;
 	struct ferry_version version;
+	unsigned release;	/* the number the record is expected to get */
 	/* the upload and publish step, run by publish_task() */
 	int ran;
 	int rc;
@@ -798,7 +799,7 @@ out:
 static int publish(struct ferry_provider *p, const struct ferry_config *cfg,
 		   struct plan_item *it, struct ferry_error *err)
 {
-	struct ferry_artifact a;
+	struct ferry_artifact a = {0};
 	char *key = artifact_key(cfg, it->bundle->sha256);
 	int rc;
 
@@ -809,6 +810,7 @@ static int publish(struct ferry_provider *p, const struct ferry_config *cfg,
 	a.path = it->bundle->path;
 	a.size = it->bundle->zipped;
 	a.config_hash = it->config_hash;
+	a.release = it->release;
 	ferry_info("publishing %s", it->fn->name);
 	rc = p->ops->publish(p, it->fn, &a, &it->version, err);
 	free(key);
@@ -1131,6 +1133,7 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 	struct ferry_release live, rec;
 	struct plan_item *plan = NULL;
 	struct activation *acts = NULL;
+	struct numbers nums = { NULL, 0 };
 	struct ferry_git_head head;
 	struct ferry_error e;
 	const struct ferry_release_fn *lf;
@@ -1197,6 +1200,11 @@ int ferry_release_deploy(struct ferry_deploy_result *out,
 		goto done;
 
 	/* Upload what the store lacks, then publish. */
+	rc = list_numbers(&nums, p, cfg, err);
+	if (rc)
+		goto out;
+	for (i = 0; i < opts->bundles_nr; i++)
+		plan[i].release = nums.nr ? nums.items[nums.nr - 1] + 1 : 1;
 	rc = publish_all(&res.uploads, p, cfg, plan, opts->bundles_nr, &live,
 			 have_live, opts->jobs, err);
 	if (rc)
@@ -1302,6 +1310,7 @@ out:
 	ferry_release_release(&rec);
 	free(plan);
 	free(acts);
+	free(nums.items);
 	return rc;
 }
 
@@ -1720,6 +1729,11 @@ int ferry_release_remove(struct ferry_provider *p,
 		ferry_info("removing %s", names.items[i]);
 		rc = p->ops->remove(p, ref.fn, err);
 		fn_ref_release(&ref);
+		if (rc)
+			goto out;
+	}
+	if (p->ops->remove_stage) {
+		rc = p->ops->remove_stage(p, err);
 		if (rc)
 			goto out;
 	}

@@ -49,6 +49,9 @@ struct ferry_artifact {
 	const char *path;	/* borrowed; the local zip file */
 	uint64_t size;
 	const char *config_hash;	/* borrowed; ferry_function_config_hash() */
+	unsigned release;	/* the release number this deploy expects to
+				 * record (for version descriptions); 0 when
+				 * unknown */
 };
 
 /* The provider's handle of one published function version. */
@@ -122,6 +125,12 @@ struct ferry_provider_ops {
 			struct ferry_buf *url, struct ferry_error *err);
 	int (*logs)(struct ferry_provider *p, const struct ferry_function *fn,
 		    const struct ferry_log_query *q, struct ferry_error *err);
+	/*
+	 * Optional: once `remove` has removed every function of the stage,
+	 * delete what the provider created for the stage as a whole (the
+	 * aws execution role). Must succeed when there is nothing to delete.
+	 */
+	int (*remove_stage)(struct ferry_provider *p, struct ferry_error *err);
 };
 
 struct ferry_provider {
