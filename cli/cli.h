@@ -84,6 +84,7 @@ struct ferry_ctx {
 	const char *file;	/* -f */
 	const char *stage;	/* -s */
 	const char *provider;	/* -p */
+	const char *profile;	/* --profile */
 	int json;		/* --json */
 	int quiet;		/* -q */
 	int verbose;		/* -v */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "ferry/cancel.h"
 #include "ferry/log.h"
@@ -21,6 +23,7 @@ const struct ferry_opt ferry_global_opts[] = {
 	{ "file", 'f', "FILE", "manifest file (default: ferry.yaml)", FERRY_COMPLETE_FILE },
 	{ "stage", 's', "STAGE", "stage (default: $FERRY_STAGE or dev)", FERRY_COMPLETE_STAGE },
 	{ "provider", 'p', "PROVIDER", "provider (default: $FERRY_PROVIDER, the manifest, or local)", FERRY_COMPLETE_PROVIDER },
+	{ "profile", 0, "NAME", "credentials profile of the provider (aws: in ~/.aws/credentials and ~/.aws/config)", FERRY_COMPLETE_NONE },
 	{ "json", 0, NULL, "print one JSON object per line on stdout", FERRY_COMPLETE_NONE },
 	{ "quiet", 'q', NULL, "print only results and errors", FERRY_COMPLETE_NONE },
 	{ "verbose", 'v', NULL, "print debugging detail on stderr", FERRY_COMPLETE_NONE },
@@ -84,6 +87,8 @@ static void set_global(struct ferry_ctx *ctx, const struct ferry_opt *o,
 		ctx->stage = value;
 	else if (!strcmp(o->name, "provider"))
 		ctx->provider = value;
+	else if (!strcmp(o->name, "profile"))
+		ctx->profile = value;
 	else if (!strcmp(o->name, "json"))
 		ctx->json = 1;
 	else if (!strcmp(o->name, "quiet"))
@@ -202,6 +207,32 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* --profile NAME is providers.<provider>.profile, over the manifest's. */
+static int set_profile(struct ferry_ctx *ctx, struct ferry_error *err)
+{
+	json_t *doc = ctx->cfg->doc, *provs, *mine;
+
+	if (!ctx->profile)
+		return 0;
+	provs = json_object_get(doc, "providers");
+	if (!json_is_object(provs)) {
+		provs = json_object();
+		if (json_object_set_new(doc, "providers", provs))
+			goto oom;
+	}
+	mine = json_object_get(provs, ctx->cfg->provider);
+	if (!json_is_object(mine)) {
+		mine = json_object();
+		if (json_object_set_new(provs, ctx->cfg->provider, mine))
+			goto oom;
+	}
+	if (json_object_set_new(mine, "profile", json_string(ctx->profile)))
+		goto oom;
+	return 0;
+oom:
+	return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+}
+
 static int prepare(struct ferry_ctx *ctx, const struct ferry_cmd *cmd,
 		   struct ferry_error *err)
 {
@@ -211,6 +242,9 @@ static int prepare(struct ferry_ctx *ctx, const struct ferry_cmd *cmd,
 	if (!(cmd->flags & (FERRY_CMD_CONFIG | FERRY_CMD_PROVIDER)))
 		return 0;
 	rc = ferry_manifest_load(&ctx->cfg, &lo, err);
+	if (rc)
+		return rc;
+	rc = set_profile(ctx, err);
 	if (rc)
 		return rc;
 	if (cmd->flags & FERRY_CMD_PROVIDER)
