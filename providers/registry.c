@@ -10,14 +10,17 @@
 #include "ferry/provider.h"
 
 extern const struct ferry_provider_ops ferry_provider_local;
+extern const struct ferry_provider_ops ferry_provider_aws;
 
 /* Add a provider: declare its ops above and list it here and in names[]. */
 static const struct ferry_provider_ops *const providers[] = {
 	&ferry_provider_local,
+	&ferry_provider_aws,
 };
 
 static const char *const names[] = {
 	"local",
+	"aws",
 	NULL,
 };
 

@@ -7,7 +7,7 @@ packages=(
 	build-essential cmake pkg-config git
 	libyaml-dev libarchive-dev libcurl4-openssl-dev libssl-dev
 	libgit2-dev libjansson-dev
-	libcmocka-dev bats zip unzip jq
+	libcmocka-dev bats zip unzip jq curl
 	clang libclang-rt-14-dev	# fuzzing and sanitizers
 	nodejs python3			# runtimes of the local provider
 )

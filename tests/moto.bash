@@ -41,7 +41,10 @@ moto_start() {
 	log=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/moto.log
 	for attempt in 1 2 3 4 5; do
 		MOTO_PORT=$(moto_free_port) || return 1
-		"$bin" -H 127.0.0.1 -p "$MOTO_PORT" >"$log" 2>&1 </dev/null &
+		# AWS managed policies (AWSLambdaBasicExecutionRole, which
+		# ferry attaches to the role it creates) exist only when asked
+		MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+			"$bin" -H 127.0.0.1 -p "$MOTO_PORT" >"$log" 2>&1 </dev/null &
 		MOTO_PID=$!
 		for ((i = 0; i < 200; i++)); do
 			if ! kill -0 "$MOTO_PID" 2>/dev/null; then

@@ -29,8 +29,15 @@ static void aws_free(struct aws *a)
 
 	if (!a)
 		return;
-	ferry_debug("aws: %u requests, %u of them mutating", a->calls,
-		    a->mutating);
+	/* the figures bench/aws.sh and the tests read */
+	ferry_debug("aws: %u requests, %u of them mutating (lambda %u of %u, "
+		    "s3 %u of %u, iam %u of %u)",
+		    a->calls[0] + a->calls[1] + a->calls[2] + a->calls[3],
+		    a->mutating[0] + a->mutating[1] + a->mutating[2] +
+			a->mutating[3],
+		    a->mutating[FERRY_AWS_LAMBDA], a->calls[FERRY_AWS_LAMBDA],
+		    a->mutating[FERRY_AWS_S3], a->calls[FERRY_AWS_S3],
+		    a->mutating[FERRY_AWS_IAM], a->calls[FERRY_AWS_IAM]);
 	for (i = 0; i < a->idle_nr; i++) {
 		ferry_http_release(a->idle[i]);
 		free(a->idle[i]);

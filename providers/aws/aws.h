@@ -40,8 +40,9 @@ struct aws {
 	pthread_mutex_t lock;	/* guards the fields below */
 	struct ferry_http *idle[AWS_HANDLES_MAX];	/* owned, not in use */
 	size_t idle_nr;
-	unsigned calls;		/* requests sent, retries included */
-	unsigned mutating;	/* of which not GET or HEAD */
+	unsigned calls[4];	/* requests sent per service, retries
+				 * included */
+	unsigned mutating[4];	/* of which not GET or HEAD */
 	uint64_t seed;		/* jitter */
 };
 

@@ -56,14 +56,15 @@ static void give_handle(struct aws *a, struct ferry_http *h)
 }
 
 /* Count one request, and draw a random number for its jitter. */
-static uint64_t count_call(struct aws *a, const char *method)
+static uint64_t count_call(struct aws *a, enum ferry_aws_service service,
+			   const char *method)
 {
 	uint64_t x;
 
 	pthread_mutex_lock(&a->lock);
-	a->calls++;
+	a->calls[service]++;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		a->mutating++;
+		a->mutating[service]++;
 	/* xorshift64*: jitter needs spread, not secrecy */
 	x = a->seed ? a->seed : 0x9e3779b97f4a7c15ull;
 	x ^= x >> 12;
@@ -399,7 +400,7 @@ int aws_call(struct aws *a, const struct aws_request *r,
 	if (!h)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 	for (attempt = 0;; attempt++) {
-		rnd = count_call(a, r->method);
+		rnd = count_call(a, r->service, r->method);
 		ferry_error_init(&e);
 		rc = send_once(a, h, r, hash, resp, &e);
 		if (!rc && resp->status >= 200 && resp->status < 300)

@@ -167,7 +167,7 @@ static char *write_file(struct fixture *fx, const void *data, size_t len)
 
 static unsigned calls(struct fixture *fx)
 {
-	return ((struct aws *)fx->p.data)->calls;
+	return ((struct aws *)fx->p.data)->calls[FERRY_AWS_S3];
 }
 
 /* ------------------------------------------------------------------ */
