@@ -175,3 +175,31 @@ PY
 	assert_status 4
 	assert_output_contains "profile 'prod'"
 }
+
+# kill -9 at points spread over a deploy: the next deploy always succeeds
+# and leaves every alias on a version of its current bundle (never half
+# live), and the releases stay readable.
+@test "a deploy killed at any point is completed by the next one" {
+	aws_project
+	run ferry deploy
+	assert_status 0
+	start=$(date +%s%N)
+	sed -i 's/hello v1/hello v2/; ' src/hello.js
+	echo 'def run(event, context): return {"v": 2}' > jobs/nightly.py
+	ferry deploy >/dev/null 2>&1
+	took=$(( $(date +%s%N) - start ))
+	for i in $(seq 1 10); do
+		sed -i "s/hello v[0-9]*/hello v$((i + 10))/" src/hello.js
+		echo "def run(event, context): return {\"v\": $((i + 10))}" > jobs/nightly.py
+		"$FERRY" deploy >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(awk -v i="$i" -v d="$took" 'BEGIN { printf "%.4f", d * i / 10 / 1e9 }')"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		run ferry releases
+		assert_status 0
+		run ferry deploy
+		assert_status 0
+		[ "$($STATE live-sha demo-dev-hello demo-dev-nightly)" = "$(code_sha .ferry/build/hello.zip; code_sha .ferry/build/nightly.zip)" ]
+	done
+}

@@ -4,6 +4,8 @@ tests/e2e/aws-moto.bats. Talks to $AWS_ENDPOINT_URL with the test keys.
 
   aws_state.py alias FUNCTION            -> version the alias `live` points at
   aws_state.py code-sha FUNCTION VERSION -> CodeSha256 of that version
+  aws_state.py live-sha FUNCTION...      -> CodeSha256 of the version each
+                                            alias `live` points at, one per line
   aws_state.py versions FUNCTION         -> published versions, one per line
   aws_state.py description FUNCTION VERSION
   aws_state.py functions PREFIX          -> function names, one per line
@@ -33,6 +35,11 @@ def main(argv):
     elif cmd == "code-sha":
         print(lam.get_function(FunctionName=args[0], Qualifier=args[1])
               ["Configuration"]["CodeSha256"])
+    elif cmd == "live-sha":
+        for fn in args:
+            v = lam.get_alias(FunctionName=fn, Name="live")["FunctionVersion"]
+            print(lam.get_function(FunctionName=fn, Qualifier=v)
+                  ["Configuration"]["CodeSha256"])
     elif cmd == "description":
         print(lam.get_function(FunctionName=args[0], Qualifier=args[1])
               ["Configuration"]["Description"])
