@@ -777,9 +777,15 @@ static int upload(unsigned *uploads, struct ferry_provider *p,
 
 	if (!key)
 		return oom(err);
-	rc = p->ops->list(p, key, &found, err);
-	if (rc || ferry_strvec_find(&found, key) >= 0)
-		goto out;
+	if (p->ops->exists) {
+		rc = p->ops->exists(p, key, err);
+		if (rc)
+			goto out; /* there already (1), or an error */
+	} else {
+		rc = p->ops->list(p, key, &found, err);
+		if (rc || ferry_strvec_find(&found, key) >= 0)
+			goto out;
+	}
 	ferry_info("uploading %s (%llu bytes)", it->fn->name,
 		   (unsigned long long)it->bundle->zipped);
 	ferry_error_init(&e);
@@ -793,7 +799,7 @@ static int upload(unsigned *uploads, struct ferry_provider *p,
 out:
 	ferry_strvec_release(&found);
 	free(key);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static int publish(struct ferry_provider *p, const struct ferry_config *cfg,

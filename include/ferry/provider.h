@@ -95,6 +95,12 @@ struct ferry_provider_ops {
 		    struct ferry_strvec *out, struct ferry_error *err);
 	int (*del)(struct ferry_provider *p, const char *key,
 		   struct ferry_error *err);
+	/*
+	 * Optional: 1 when `key` exists, 0 when not, or an error; one cheap
+	 * request (S3 HEAD) where list() would page. NULL: list() is used.
+	 */
+	int (*exists)(struct ferry_provider *p, const char *key,
+		      struct ferry_error *err);
 
 	/*
 	 * Functions.

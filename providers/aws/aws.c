@@ -167,6 +167,7 @@ const struct ferry_provider_ops ferry_provider_aws = {
 	.get = aws_s3_get,
 	.list = aws_s3_list,
 	.del = aws_s3_del,
+	.exists = aws_s3_exists,
 	.publish = aws_lambda_publish,
 	.activate = aws_lambda_activate,
 	.remove = aws_lambda_remove,

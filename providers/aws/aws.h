@@ -104,6 +104,8 @@ int aws_s3_list(struct ferry_provider *p, const char *prefix,
 		struct ferry_strvec *out, struct ferry_error *err);
 int aws_s3_del(struct ferry_provider *p, const char *key,
 	       struct ferry_error *err);
+int aws_s3_exists(struct ferry_provider *p, const char *key,
+		  struct ferry_error *err);
 /* Create the bucket in the region unless it is already ours. */
 int aws_s3_ensure_bucket(struct aws *a, struct ferry_error *err);
 

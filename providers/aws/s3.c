@@ -791,6 +791,45 @@ out:
 	return rc;
 }
 
+int aws_s3_exists(struct ferry_provider *p, const char *key,
+		  struct ferry_error *err)
+{
+	struct aws *a = p->data;
+	struct ferry_buf path = FERRY_BUF_INIT, what = FERRY_BUF_INIT;
+	struct ferry_http_response resp;
+	struct aws_request r;
+	struct ferry_error e;
+	int rc;
+
+	ferry_http_response_init(&resp);
+	rc = key_path(&path, key, err);
+	if (rc)
+		goto out;
+	if (ferry_buf_addf(&what, "look for '%s'", key)) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(&r, 0, sizeof(r));
+	r.service = FERRY_AWS_S3;
+	r.method = "HEAD";
+	r.path = path.buf;
+	r.bucket = a->bucket;
+	r.what = what.buf;
+	ferry_error_init(&e);
+	rc = aws_call(a, &r, &resp, &e);
+	if (!rc)
+		rc = 1;
+	else if (rc == FERRY_ENOTFOUND)
+		rc = 0; /* no such key, or no bucket yet */
+	else
+		ferry_error_set(err, rc, "%s", e.msg);
+out:
+	ferry_http_response_release(&resp);
+	ferry_buf_release(&path);
+	ferry_buf_release(&what);
+	return rc;
+}
+
 /* The keys of one ListObjectsV2 page, and where the next one starts. */
 static int parse_page(struct ferry_strvec *keys, char **token,
 		      const struct ferry_buf *body, struct ferry_error *err)

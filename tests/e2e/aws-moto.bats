@@ -22,6 +22,8 @@ teardown_file() {
 setup() {
 	common_setup
 	moto_reset
+	# signature checks off again (a test may have turned them on)
+	moto_reset_auth 1000000000
 	moto_http POST /moto-api/config -H 'Content-Type: application/json' \
 		-d '{"lambda":{"use_docker":false}}' >/dev/null
 	STATE="python3 $FERRY_SOURCE_DIR/tests/e2e/aws_state.py"
