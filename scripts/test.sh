@@ -12,6 +12,20 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 scripts/setup.sh
 
+# moto_server and boto3 (the AWS emulator of the aws provider's tests) come
+# preinstalled with pyenv's Python; a shell that did not load pyenv still
+# finds them through its shims, at the end of PATH.
+for d in "${PYENV_ROOT:-$HOME/.pyenv}/shims" /root/.pyenv/shims; do
+	if [ -d "$d" ]; then
+		case ":$PATH:" in *":$d:"*) ;; *) PATH="$PATH:$d" ;; esac
+	fi
+done
+export PATH
+command -v moto_server >/dev/null || {
+	echo "test.sh: moto_server (the AWS emulator) is not installed" >&2
+	exit 1
+}
+
 echo "== build (-Werror) and test"
 cmake -S . -B build/ci -DFERRY_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/ci -j"$jobs"

@@ -6,7 +6,7 @@
 # moto_start starts `moto_server -H 127.0.0.1 -p PORT` on a free port, waits
 # until GET /moto-api/ answers 200 (at most 20 s), lets Lambda invocations
 # run without Docker, and exports
-#   MOTO_PORT MOTO_PID AWS_ENDPOINT_URL
+#   MOTO_PORT MOTO_PID MOTO_PYTHON (a python3 with boto3) AWS_ENDPOINT_URL
 #   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
 # It fails (never skips) when moto_server is not on PATH: it is
 # preinstalled under pyenv. moto_stop stops that process (SIGTERM, then
@@ -51,7 +51,10 @@ moto_start() {
 				break	# exited: the port was taken meanwhile?
 			fi
 			if [ "$(moto_http GET /moto-api/)" = 200 ]; then
-				export MOTO_PORT MOTO_PID
+				# the python3 next to moto_server has boto3
+				MOTO_PYTHON=$(dirname "$bin")/python3
+				[ -x "$MOTO_PYTHON" ] || MOTO_PYTHON=python3
+				export MOTO_PORT MOTO_PID MOTO_PYTHON
 				export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 				export AWS_ACCESS_KEY_ID=testing
 				export AWS_SECRET_ACCESS_KEY=testing

@@ -26,7 +26,7 @@ setup() {
 	moto_reset_auth 1000000000
 	moto_http POST /moto-api/config -H 'Content-Type: application/json' \
 		-d '{"lambda":{"use_docker":false}}' >/dev/null
-	STATE="python3 $FERRY_SOURCE_DIR/tests/e2e/aws_state.py"
+	STATE="$MOTO_PYTHON $FERRY_SOURCE_DIR/tests/e2e/aws_state.py"
 }
 
 aws_project() {
@@ -125,7 +125,7 @@ print(base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).
 
 @test "a role named in providers.aws.role is used and never removed" {
 	aws_project
-	python3 - <<'PY'
+	"$MOTO_PYTHON" - <<'PY'
 import boto3
 boto3.client("iam", region_name="eu-west-1").create_role(
     RoleName="mine", AssumeRolePolicyDocument="{}")

@@ -50,8 +50,11 @@ static void moto_sleep_ms(unsigned ms)
 		;
 }
 
-/* Whether `name` is an executable file in a directory of PATH. */
-static int moto_on_path(const char *name)
+/*
+ * Whether `name` is an executable file in a directory of PATH; that
+ * directory goes to `dir` (when not NULL).
+ */
+static int moto_find(const char *name, char *dir, size_t dir_len)
 {
 	const char *path = getenv("PATH"), *p, *end;
 	char file[4096];
@@ -62,10 +65,19 @@ static int moto_on_path(const char *name)
 			end = p + strlen(p);
 		snprintf(file, sizeof(file), "%.*s/%s", (int)(end - p),
 			 end > p ? p : ".", name);
-		if (!access(file, X_OK))
+		if (!access(file, X_OK)) {
+			if (dir)
+				snprintf(dir, dir_len, "%.*s", (int)(end - p),
+					 end > p ? p : ".");
 			return 1;
+		}
 	}
 	return 0;
+}
+
+static int moto_on_path(const char *name)
+{
+	return moto_find(name, NULL, 0);
 }
 
 /*
@@ -292,17 +304,24 @@ static int moto_reset_auth(const struct moto *m, unsigned long n)
 }
 
 /*
- * Run `script` with python3 -c (boto3 is preinstalled) and its standard
+ * Run `script` with python3 -c - the python3 next to moto_server, which
+ * has boto3 (both come with pyenv's Python) - and its standard
  * output into `out` (NUL-terminated, truncated to `len` - 1). Returns the
  * exit status, or -1 when it could not run.
  */
 static int moto_python(const char *script, char *out, size_t len)
 {
+	char dir[4096], python[4200] = "python3";
 	int fds[2], status;
 	size_t have = 0;
 	ssize_t n;
 	pid_t pid;
 
+	if (moto_find("moto_server", dir, sizeof(dir))) {
+		snprintf(python, sizeof(python), "%s/python3", dir);
+		if (access(python, X_OK))
+			snprintf(python, sizeof(python), "python3");
+	}
 	if (pipe(fds) < 0)
 		return -1;
 	pid = fork();
@@ -315,7 +334,7 @@ static int moto_python(const char *script, char *out, size_t len)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execlp("python3", "python3", "-c", script, (char *)NULL);
+		execlp(python, "python3", "-c", script, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
