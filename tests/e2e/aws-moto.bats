@@ -205,3 +205,39 @@ PY
 		[ "$($STATE live-sha demo-dev-hello demo-dev-nightly)" = "$(code_sha .ferry/build/hello.zip; code_sha .ferry/build/nightly.zip)" ]
 	done
 }
+
+@test "an AWS error stops the deploy with code, message and request id; the previous release keeps serving" {
+	aws_project
+	run ferry deploy
+	assert_status 0
+	hello_v1=$($STATE alias demo-dev-hello)
+	# a new function that Lambda refuses (a role ARN that is no role),
+	# next to a change of hello
+	sed -i 's/^provider: aws$/  extra:\n    handler: jobs\/nightly.run\n    runtime: python3.11\nprovider: aws/' ferry.yaml
+	sed -i 's/    region: eu-west-1/    region: eu-west-1\n    role: "arn:aws:iam::123456789012:user\/not-a-role"/' ferry.yaml
+	sed -i 's/hello v1/hello v2/' src/hello.js
+	run ferry deploy
+	assert_status 1
+	assert_output_contains "ferry: aws: create function 'demo-dev-extra': HTTP 400 "
+	assert_output_contains "(request id "
+	# release 1 still serves, hello's alias did not move
+	[ "$($STATE alias demo-dev-hello)" = "$hello_v1" ]
+	run --separate-stderr ferry --json releases
+	assert_status 0
+	[ "$(jq -s -c '[.[] | select(.live) | .release]' <<<"$output")" = "[1]" ]
+	# and the lock was released: the next deploy runs
+	sed -i '/not-a-role/d' ferry.yaml
+	run ferry deploy
+	assert_status 0
+	[ "$($STATE alias demo-dev-hello)" != "$hello_v1" ]
+}
+
+@test "deploy --force of unchanged code publishes and moves the alias, without updating code or configuration" {
+	aws_project
+	run ferry deploy
+	assert_status 0
+	run --separate-stderr ferry -v deploy --force
+	assert_status 0
+	# per function: PublishVersion and UpdateAlias, nothing else mutating
+	[[ "$stderr" == *"(lambda 4 of "* ]]
+}
