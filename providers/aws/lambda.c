@@ -9,7 +9,7 @@
  *             and, for functions with http events, make sure the alias has
  *             a Function URL anyone may call;
  *   remove    delete the URL config, the alias and the function;
- *   invoke    call the alias `live` (or a version);
+ *   invoke    call the alias `live`;
  *   endpoint  the Function URL of the alias `live`.
  *
  * Names: the Lambda function is fn->full_name, "<service>-<stage>-<fn>".
@@ -553,8 +553,9 @@ int aws_lambda_invoke(struct ferry_provider *p,
 		ferry_strvec_release(&headers);
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 	}
-	snprintf(query, sizeof(query), "Qualifier=%s",
-		 v && *v->id ? v->id : ALIAS);
+	/* what serves live traffic is the alias, whatever the record says */
+	(void)v;
+	snprintf(query, sizeof(query), "Qualifier=" ALIAS);
 	snprintf(what, sizeof(what), "invoke '%s'", fn->full_name);
 	ferry_http_response_init(&resp);
 	memset(&r, 0, sizeof(r));
