@@ -439,44 +439,6 @@ out:
 	return ret;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int add_utf8(struct ferry_buf *b, unsigned long cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return ferry_buf_add(b, u, n);
-}
-
 /* Decode the body of a string or plain template token into a new string. */
 static char *decode(const char *src, const struct tok *t)
 {
@@ -525,7 +487,7 @@ static char *decode(const char *src, const struct tok *t)
 		case 'x':
 			cp = 0;
 			for (k = 1; k <= 2 && p + k < end &&
-				    (h = hexval(p[k])) >= 0; k++)
+				    (h = ferry_hex_digit((unsigned char)p[k])) >= 0; k++)
 				cp = cp * 16 + (unsigned long)h;
 			p += k - 1;
 			break;
@@ -533,12 +495,12 @@ static char *decode(const char *src, const struct tok *t)
 			cp = 0;
 			if (p + 1 < end && p[1] == '{') {
 				for (k = 2; p + k < end &&
-					    (h = hexval(p[k])) >= 0; k++)
+					    (h = ferry_hex_digit((unsigned char)p[k])) >= 0; k++)
 					cp = cp * 16 + (unsigned long)h;
 				p += k;	/* at '}' */
 			} else {
 				for (k = 1; k <= 4 && p + k < end &&
-					    (h = hexval(p[k])) >= 0; k++)
+					    (h = ferry_hex_digit((unsigned char)p[k])) >= 0; k++)
 					cp = cp * 16 + (unsigned long)h;
 				p += k - 1;
 			}
@@ -548,7 +510,7 @@ static char *decode(const char *src, const struct tok *t)
 			break;
 		}
 		p++;
-		if (cp > 0x10ffff || add_utf8(&b, cp))
+		if (cp > 0x10ffff || ferry_buf_add_utf8(&b, cp))
 			goto fail;
 	}
 	return ferry_buf_detach(&b);

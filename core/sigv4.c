@@ -51,23 +51,12 @@ static int is_unreserved(unsigned char c)
 	       c == '~';
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Whether s[i] starts a "%XX" escape. */
 static int is_escape(const char *s, size_t len, size_t i)
 {
 	return s[i] == '%' && i + 2 < len &&
-	       hexval((unsigned char)s[i + 1]) >= 0 &&
-	       hexval((unsigned char)s[i + 2]) >= 0;
+	       ferry_hex_digit((unsigned char)s[i + 1]) >= 0 &&
+	       ferry_hex_digit((unsigned char)s[i + 2]) >= 0;
 }
 
 static int add_escaped(struct ferry_buf *out, unsigned char c)
@@ -109,8 +98,8 @@ static int uri_decode(struct ferry_buf *out, const char *s, size_t len)
 	for (i = 0; i < len && !rc; i++) {
 		if (is_escape(s, len, i)) {
 			rc = ferry_buf_addch(out,
-					     (char)(hexval((unsigned char)s[i + 1]) << 4 |
-						    hexval((unsigned char)s[i + 2])));
+					     (char)(ferry_hex_digit((unsigned char)s[i + 1]) << 4 |
+						    ferry_hex_digit((unsigned char)s[i + 2])));
 			i += 2;
 		} else {
 			rc = ferry_buf_addch(out, s[i]);
@@ -176,8 +165,8 @@ static int canonical_path(struct ferry_buf *out, const char *path,
 		if ((flags & FERRY_SIGV4_NO_DOUBLE_ENCODE) &&
 		    is_escape(src, len, i)) {
 			/* as S3 does: decode, then encode in the one way */
-			c = (char)(hexval((unsigned char)src[i + 1]) << 4 |
-				   hexval((unsigned char)src[i + 2]));
+			c = (char)(ferry_hex_digit((unsigned char)src[i + 1]) << 4 |
+				   ferry_hex_digit((unsigned char)src[i + 2]));
 			rc = ferry_sigv4_uri_encode(out, &c, 1, 0);
 			i += 2;
 		} else if (src[i] == '/') {

@@ -69,4 +69,13 @@ char *ferry_strdup(const char *s);
 /* Allocate a formatted string; NULL on failure. */
 char *ferry_xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The value of hex digit `c` (0-9, a-f, A-F), or -1. */
+int ferry_hex_digit(int c);
+
+/*
+ * Append code point `cp` (at most 0x10ffff) encoded as UTF-8: 0, or
+ * FERRY_ENOMEM (the buffer keeps what it had). The caller checks the range.
+ */
+int ferry_buf_add_utf8(struct ferry_buf *b, unsigned long cp);
+
 #endif

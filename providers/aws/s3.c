@@ -162,33 +162,6 @@ static const char *xml_find(const char *p, const char *end, const char *tag,
 	return s;
 }
 
-static int utf8_add(struct ferry_buf *out, unsigned long c)
-{
-	char u[4];
-	size_t n;
-
-	if (c < 0x80) {
-		u[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		u[0] = (char)(0xc0 | (c >> 6));
-		u[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xe0 | (c >> 12));
-		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (c >> 18));
-		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	return ferry_buf_add(out, u, n);
-}
-
 /*
  * Append XML text with its entities decoded: the five named ones and
  * character references (&#13; &#x0D;), which S3 uses for control
@@ -234,7 +207,7 @@ static int xml_decode(struct ferry_buf *out, const char *s, size_t len)
 			}
 			if (ok && d == semi && semi > s + 2 + hex && c &&
 			    c <= 0x10ffff) {
-				rc = utf8_add(out, c);
+				rc = ferry_buf_add_utf8(out, c);
 				s = semi + 1;
 				continue;
 			}
@@ -257,17 +230,6 @@ static int xml_decode(struct ferry_buf *out, const char *s, size_t len)
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Undo encoding-type=url in place: "%XX" to its byte and '+' to a space
  * (S3 writes a space as '+' there, and a plus as "%2B").
@@ -278,9 +240,9 @@ static void url_decode(struct ferry_buf *b)
 
 	for (i = j = 0; i < b->len; i++) {
 		if (b->buf[i] == '%' && i + 2 < b->len &&
-		    hexval(b->buf[i + 1]) >= 0 && hexval(b->buf[i + 2]) >= 0) {
-			b->buf[j++] = (char)(hexval(b->buf[i + 1]) * 16 +
-					     hexval(b->buf[i + 2]));
+		    ferry_hex_digit((unsigned char)b->buf[i + 1]) >= 0 && ferry_hex_digit((unsigned char)b->buf[i + 2]) >= 0) {
+			b->buf[j++] = (char)(ferry_hex_digit((unsigned char)b->buf[i + 1]) * 16 +
+					     ferry_hex_digit((unsigned char)b->buf[i + 2]));
 			i += 2;
 		} else if (b->buf[i] == '+') {
 			b->buf[j++] = ' ';
@@ -757,76 +719,70 @@ out:
 /* ------------------------------------------------------------------ */
 /* get, list, del                                                      */
 
-int aws_s3_get(struct ferry_provider *p, const char *key,
-	       struct ferry_buf *out, struct ferry_error *err)
+/*
+ * One request on the object `key` ("get", "look for", "delete" name it in
+ * messages), answered into `resp`; aws_call()'s result.
+ */
+static int object_call(struct aws *a, const char *method, const char *key,
+		       const char *verb, struct ferry_http_response *resp,
+		       struct ferry_error *err)
 {
-	struct aws *a = p->data;
 	struct ferry_buf path = FERRY_BUF_INIT, what = FERRY_BUF_INIT;
-	struct ferry_http_response resp;
 	struct aws_request r;
 	int rc;
 
-	ferry_http_response_init(&resp);
 	rc = key_path(&path, key, err);
 	if (rc)
 		goto out;
-	if (ferry_buf_addf(&what, "get '%s'", key)) {
+	if (ferry_buf_addf(&what, "%s '%s'", verb, key)) {
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
 	}
 	memset(&r, 0, sizeof(r));
 	r.service = FERRY_AWS_S3;
-	r.method = "GET";
+	r.method = method;
 	r.path = path.buf;
 	r.bucket = a->bucket;
 	r.what = what.buf;
-	/* 404 NoSuchKey and NoSuchBucket are both FERRY_ENOTFOUND */
-	rc = aws_call(a, &r, &resp, err);
-	if (!rc && ferry_buf_add(out, resp.body.buf, resp.body.len))
-		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	rc = aws_call(a, &r, resp, err);
 out:
-	ferry_http_response_release(&resp);
 	ferry_buf_release(&path);
 	ferry_buf_release(&what);
+	return rc;
+}
+
+int aws_s3_get(struct ferry_provider *p, const char *key,
+	       struct ferry_buf *out, struct ferry_error *err)
+{
+	struct ferry_http_response resp;
+	int rc;
+
+	ferry_http_response_init(&resp);
+	/* 404 NoSuchKey and NoSuchBucket are both FERRY_ENOTFOUND */
+	rc = object_call(p->data, "GET", key, "get", &resp, err);
+	if (!rc && ferry_buf_add(out, resp.body.buf, resp.body.len))
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	ferry_http_response_release(&resp);
 	return rc;
 }
 
 int aws_s3_exists(struct ferry_provider *p, const char *key,
 		  struct ferry_error *err)
 {
-	struct aws *a = p->data;
-	struct ferry_buf path = FERRY_BUF_INIT, what = FERRY_BUF_INIT;
 	struct ferry_http_response resp;
-	struct aws_request r;
 	struct ferry_error e;
 	int rc;
 
 	ferry_http_response_init(&resp);
-	rc = key_path(&path, key, err);
-	if (rc)
-		goto out;
-	if (ferry_buf_addf(&what, "look for '%s'", key)) {
-		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-		goto out;
-	}
-	memset(&r, 0, sizeof(r));
-	r.service = FERRY_AWS_S3;
-	r.method = "HEAD";
-	r.path = path.buf;
-	r.bucket = a->bucket;
-	r.what = what.buf;
 	ferry_error_init(&e);
-	rc = aws_call(a, &r, &resp, &e);
+	rc = object_call(p->data, "HEAD", key, "look for", &resp, &e);
 	if (!rc)
 		rc = 1;
 	else if (rc == FERRY_ENOTFOUND)
 		rc = 0; /* no such key, or no bucket yet */
 	else
 		ferry_error_set(err, rc, "%s", e.msg);
-out:
 	ferry_http_response_release(&resp);
-	ferry_buf_release(&path);
-	ferry_buf_release(&what);
 	return rc;
 }
 
@@ -977,37 +933,18 @@ out:
 int aws_s3_del(struct ferry_provider *p, const char *key,
 	       struct ferry_error *err)
 {
-	struct aws *a = p->data;
-	struct ferry_buf path = FERRY_BUF_INIT, what = FERRY_BUF_INIT;
 	struct ferry_http_response resp;
-	struct aws_request r;
 	struct ferry_error e;
-	char code[CODE_MAX];
 	int rc;
 
 	ferry_http_response_init(&resp);
-	rc = key_path(&path, key, err);
-	if (rc)
-		goto out;
-	if (ferry_buf_addf(&what, "delete '%s'", key)) {
-		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-		goto out;
-	}
-	memset(&r, 0, sizeof(r));
-	r.service = FERRY_AWS_S3;
-	r.method = "DELETE";
-	r.path = path.buf;
-	r.bucket = a->bucket;
-	r.what = what.buf;
-	rc = s3_call(a, &r, &resp, code, &e);
+	ferry_error_init(&e);
+	rc = object_call(p->data, "DELETE", key, "delete", &resp, &e);
 	/* S3 answers 204 for a missing key; a missing bucket holds none */
 	if (rc == FERRY_ENOTFOUND)
 		rc = 0;
 	else if (rc)
-		rc = pass(err, rc, &e);
-out:
+		ferry_error_set(err, rc, "%s", e.msg);
 	ferry_http_response_release(&resp);
-	ferry_buf_release(&path);
-	ferry_buf_release(&what);
 	return rc;
 }

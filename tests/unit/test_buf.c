@@ -373,9 +373,32 @@ static void test_xstrfmt(void **state)
 	assert_null(ferry_strdup(NULL));
 }
 
+/* Hex digits and UTF-8 encoding, shared by the lexers and the providers. */
+static void test_hex_and_utf8(void **state)
+{
+	struct ferry_buf b = FERRY_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(ferry_hex_digit('0'), 0);
+	assert_int_equal(ferry_hex_digit('9'), 9);
+	assert_int_equal(ferry_hex_digit('a'), 10);
+	assert_int_equal(ferry_hex_digit('F'), 15);
+	assert_int_equal(ferry_hex_digit('g'), -1);
+	assert_int_equal(ferry_hex_digit('/'), -1);
+	assert_int_equal(ferry_hex_digit(0xe9), -1);
+	assert_int_equal(ferry_buf_add_utf8(&b, 0x41), 0);	/* A */
+	assert_int_equal(ferry_buf_add_utf8(&b, 0xe9), 0);	/* é */
+	assert_int_equal(ferry_buf_add_utf8(&b, 0x20ac), 0);	/* € */
+	assert_int_equal(ferry_buf_add_utf8(&b, 0x1f600), 0);	/* 😀 */
+	assert_int_equal(b.len, 1 + 2 + 3 + 4);
+	assert_memory_equal(b.buf, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10);
+	ferry_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex_and_utf8),
 		cmocka_unit_test(test_init_is_empty_string),
 		cmocka_unit_test(test_add_grows_across_sizes),
 		cmocka_unit_test(test_add_bytes_with_nul),
