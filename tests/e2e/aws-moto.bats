@@ -121,6 +121,12 @@ print(base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).
 	[ "$($STATE role demo-dev-ferry)" = absent ]
 	[ "$($STATE object ferry-e2e "demo/artifacts/$sha.zip")" = present ]
 	[ "$($STATE object ferry-e2e demo/dev/live.json)" = absent ]
+	# with --purge the artifacts go too
+	run ferry deploy
+	assert_status 0
+	run ferry remove --yes --purge
+	assert_status 0
+	[ "$($STATE object ferry-e2e "demo/artifacts/$sha.zip")" = absent ]
 }
 
 @test "a role named in providers.aws.role is used and never removed" {
