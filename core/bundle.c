@@ -1120,11 +1120,11 @@ static void compress_task(void *ctx, size_t i)
  */
 static void compress_all(struct job *jobs, size_t nr)
 {
-	size_t todo = 0, i;
+	size_t to_compress = 0, i;
 
 	for (i = 0; i < nr; i++)
-		todo += jobs[i].how == COMPRESS;
-	if (todo == 1) {
+		to_compress += jobs[i].how == COMPRESS;
+	if (to_compress == 1) {
 		for (i = 0; i < nr; i++)
 			compress_task(jobs, i);
 		return;
