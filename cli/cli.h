@@ -13,6 +13,7 @@
 #include "ferry/bundle.h"
 #include "ferry/error.h"
 #include "ferry/manifest.h"
+#include "ferry/progress.h"
 #include "ferry/provider.h"
 
 #define FERRY_MAX_OPTS 16
@@ -27,6 +28,8 @@ enum ferry_complete {
 	FERRY_COMPLETE_STAGE,
 	FERRY_COMPLETE_PROVIDER,
 	FERRY_COMPLETE_COMMAND,
+	FERRY_COMPLETE_TEMPLATE,	/* a built-in template name */
+	FERRY_COMPLETE_SHELL,		/* bash, zsh or fish */
 };
 
 struct ferry_opt {
@@ -115,6 +118,15 @@ void ferry_cli_note(const struct ferry_ctx *ctx, const char *fmt, ...)
  * Print one JSON object (a jansson json_t *, stolen) as one line on stdout.
  * Returns 0 or FERRY_ENOMEM.
  */
+/*
+ * progress.c: the sink of ferry/progress.h (data: the struct ferry_ctx),
+ * and the pair every stderr line is written between so that it does not
+ * tear a progress bar drawn by another thread.
+ */
+void ferry_cli_progress(const struct ferry_progress *p, void *data);
+void ferry_cli_line_begin(void);
+void ferry_cli_line_end(void);
+
 int ferry_cli_json(void *json_obj);
 
 /* A simple aligned table for stdout. */
@@ -146,6 +158,15 @@ int ferry_cli_build(struct ferry_ctx *ctx, const char *const *names, int nr,
 		    const char *out_dir, int report, struct ferry_bundle **out,
 		    size_t *out_nr, struct ferry_error *err);
 
+/*
+ * Remember the stage's release numbers for shell completion, in
+ * <project>/.ferry/cache/<provider>-<stage>-releases (cli/complete.c,
+ * docs/completion.md). Best effort: prints nothing, never fails. With
+ * `replace` 0 the numbers are added to those the file already lists.
+ */
+void ferry_cli_cache_releases(const struct ferry_ctx *ctx,
+			      const unsigned *nums, size_t nr, int replace);
+
 /* Each command file exports one of these (cli/commands.c lists them). */
 extern const struct ferry_cmd ferry_cmd_validate;
 extern const struct ferry_cmd ferry_cmd_package;
@@ -158,5 +179,7 @@ extern const struct ferry_cmd ferry_cmd_prune;
 extern const struct ferry_cmd ferry_cmd_remove;
 extern const struct ferry_cmd ferry_cmd_version;
 extern const struct ferry_cmd ferry_cmd_help;
+extern const struct ferry_cmd ferry_cmd_completion;
+extern const struct ferry_cmd ferry_cmd_complete;	/* hidden: __complete */
 
 #endif

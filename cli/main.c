@@ -168,19 +168,16 @@ static void log_sink(enum ferry_log_level level, const char *msg, void *data)
 {
 	const struct ferry_ctx *ctx = data;
 
-	switch (level) {
-	case FERRY_LOG_DEBUG:
-		if (ctx->verbose)
-			fprintf(stderr, "%s\n", msg);
-		break;
-	case FERRY_LOG_INFO:
-		if (!ctx->quiet)
-			fprintf(stderr, "%s\n", msg);
-		break;
-	case FERRY_LOG_WARN:
+	if ((level == FERRY_LOG_DEBUG && !ctx->verbose) ||
+	    (level == FERRY_LOG_INFO && ctx->quiet))
+		return;
+	/* a progress bar may be on the line: clear it, redraw it after */
+	ferry_cli_line_begin();
+	if (level == FERRY_LOG_WARN)
 		ferry_cli_warn(ctx, "%s", msg);
-		break;
-	}
+	else
+		fprintf(stderr, "%s\n", msg);
+	ferry_cli_line_end();
 }
 
 /*
@@ -339,6 +336,7 @@ int main(int argc, char **argv)
 	if (ctx.json)
 		ctx.color = 0;
 	ferry_log_set(log_sink, &ctx);
+	ferry_progress_set(ferry_cli_progress, &ctx);
 	if (!cmd) {
 		ferry_help_main(stdout);
 		rc = help ? 0 : ferry_error_set(&err, FERRY_EUSAGE,

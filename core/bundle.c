@@ -32,6 +32,7 @@
 #include "ferry/hash.h"
 #include "ferry/log.h"
 #include "ferry/pool.h"
+#include "ferry/progress.h"
 #include "ferry/zip.h"
 #include "select.h"
 #include "trace.h"
@@ -913,7 +914,7 @@ struct memo {
 static struct memo memo[MEMO_MAX];
 static size_t memo_nr;
 
-static int selection_key(char key[FERRY_SHA256_HEX],
+static int selection_key(char key[FERRY_SHA256_HEX], uint64_t *bytes,
 			 const struct ferry_zip_entry *e, size_t n,
 			 struct ferry_error *err)
 {
@@ -932,6 +933,7 @@ static int selection_key(char key[FERRY_SHA256_HEX],
 			    errno, "cannot stat '%s'", e[i].source);
 			break;
 		}
+		*bytes += (uint64_t)st.st_size;
 		len = snprintf(
 		    line, sizeof(line), "%llu %o %lld.%09ld\n",
 		    (unsigned long long)st.st_size, (unsigned)st.st_mode,
@@ -1049,6 +1051,7 @@ struct job {
 	struct ferry_bundle_files files;
 	struct ferry_zip_entry *entries;
 	size_t n;
+	uint64_t bytes;	/* of the selected files, for progress */
 	char *zip;
 	char key[FERRY_SHA256_HEX];
 	enum { COMPRESS, COPIED, COPY_EARLIER } how;
@@ -1093,7 +1096,7 @@ static int job_prepare(struct job *j, const struct ferry_config *cfg,
 		j->entries[j->n].source = j->files.items[i].source;
 		j->n++;
 	}
-	return selection_key(j->key, j->entries, j->n, err);
+	return selection_key(j->key, &j->bytes, j->entries, j->n, err);
 }
 
 /* Step 2 for one function, in a worker: the zip and its sha256. */
@@ -1120,16 +1123,25 @@ static void compress_task(void *ctx, size_t i)
  */
 static void compress_all(struct job *jobs, size_t nr)
 {
+	uint64_t files = 0, bytes = 0;
 	size_t to_compress = 0, i;
 
 	for (i = 0; i < nr; i++)
-		to_compress += jobs[i].how == COMPRESS;
+		if (jobs[i].how == COMPRESS) {
+			to_compress++;
+			files += jobs[i].n;
+			bytes += jobs[i].bytes;
+		}
+	if (!to_compress)
+		return;
+	ferry_progress_begin(FERRY_PROGRESS_PACKAGE, files, bytes);
 	if (to_compress == 1) {
 		for (i = 0; i < nr; i++)
 			compress_task(jobs, i);
-		return;
+	} else {
+		ferry_pool_run(nr, 0, compress_task, jobs);
 	}
-	ferry_pool_run(nr, 0, compress_task, jobs);
+	ferry_progress_end();
 }
 
 static int pass_error(const struct job *j, struct ferry_error *err)

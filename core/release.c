@@ -26,6 +26,7 @@
 #include "ferry/json.h"
 #include "ferry/log.h"
 #include "ferry/pool.h"
+#include "ferry/progress.h"
 #include "ferry/release.h"
 
 #define RECORD_MAX (4u << 20)
@@ -955,6 +956,8 @@ static void publish_task(void *arg, size_t i)
 	if (!it->rc)
 		it->rc = upload(&it->uploaded, c->p, c->cfg, it, &it->err);
 	if (!it->rc)
+		ferry_progress_add(1, it->bundle->zipped);
+	if (!it->rc)
 		it->rc = publish(c->p, c->cfg, it, &it->err);
 	if (it->rc)
 		__atomic_store_n(&c->failed, 1, __ATOMIC_RELEASE);
@@ -967,9 +970,17 @@ static int publish_all(unsigned *uploads, struct ferry_provider *p,
 		       int have_live, unsigned jobs, struct ferry_error *err)
 {
 	struct publish_ctx c = {p, cfg, plan, live, have_live, 0};
+	uint64_t items = 0, bytes = 0;
 	size_t i;
 
+	for (i = 0; i < nr; i++)
+		if (plan[i].publish) {
+			items++;
+			bytes += plan[i].bundle->zipped;
+		}
+	ferry_progress_begin(FERRY_PROGRESS_UPLOAD, items, bytes);
 	ferry_pool_run(nr, step_threads(p, jobs), publish_task, &c);
+	ferry_progress_end();
 	for (i = 0; i < nr; i++)
 		*uploads += plan[i].uploaded;
 	for (i = 0; i < nr; i++)

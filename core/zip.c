@@ -25,6 +25,7 @@
 #include "ferry/fs.h"
 #include "ferry/lazy.h"
 #include "ferry/log.h"
+#include "ferry/progress.h"
 #include "ferry/zip.h"
 
 /*
@@ -375,6 +376,7 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 			goto out;
 		}
 		*bytes += e->data_len;
+		ferry_progress_add(1, e->data_len);
 		goto out;
 	}
 	fd = open(e->source, O_RDONLY | O_CLOEXEC);
@@ -427,6 +429,7 @@ static int add_entry(struct archive *a, struct archive_entry *ae,
 		goto out;
 	}
 	*bytes += done;
+	ferry_progress_add(1, done);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -47,7 +47,8 @@ names() {
 	sample_project
 	run --separate-stderr ferry --json package hello
 	assert_status 0
-	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+	# one bundle event, and the packaging phase's progress event
+	[ "$(jq -s -c '[.[].event]' <<<"$output")" = '["progress","bundle"]' ]
 	sha=$(sha256sum .ferry/build/hello.zip | cut -d' ' -f1)
 	size=$(stat -c %s .ferry/build/hello.zip)
 	assert_output_contains '"event":"bundle"'
