@@ -179,6 +179,7 @@ extern const struct ferry_cmd ferry_cmd_prune;
 extern const struct ferry_cmd ferry_cmd_remove;
 extern const struct ferry_cmd ferry_cmd_version;
 extern const struct ferry_cmd ferry_cmd_help;
+extern const struct ferry_cmd ferry_cmd_man;		/* hidden: __man */
 extern const struct ferry_cmd ferry_cmd_completion;
 extern const struct ferry_cmd ferry_cmd_complete;	/* hidden: __complete */
 

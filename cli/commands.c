@@ -18,6 +18,7 @@ const struct ferry_cmd *const ferry_commands[] = {
 	&ferry_cmd_remove,
 	&ferry_cmd_version,
 	&ferry_cmd_help,
+	&ferry_cmd_man,
 	NULL,
 };
 
