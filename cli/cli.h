@@ -75,12 +75,18 @@ struct ferry_args {
 	const char *values[FERRY_MAX_OPTS];	/* borrowed from argv; flags: "1" */
 	const char **pos;			/* borrowed from argv */
 	int pos_nr;
+	/* every command option given, in order, for repeatable ones (--set) */
+	struct ferry_arg_seen { int opt; const char *value; } *seen;
+	int seen_nr;
 };
 
 /* Value of option `name` of args->cmd, or NULL when not given. */
 const char *ferry_arg(const struct ferry_args *args, const char *name);
 /* 1 if the flag `name` was given. */
 int ferry_flag(const struct ferry_args *args, const char *name);
+/* The n-th value (from 0) of a repeatable option `name`, or NULL. */
+const char *ferry_arg_nth(const struct ferry_args *args, const char *name,
+			  int n);
 
 struct ferry_ctx {
 	const char *dir;	/* -C */
@@ -168,6 +174,8 @@ void ferry_cli_cache_releases(const struct ferry_ctx *ctx,
 			      const unsigned *nums, size_t nr, int replace);
 
 /* Each command file exports one of these (cli/commands.c lists them). */
+extern const struct ferry_cmd ferry_cmd_init;
+extern const struct ferry_cmd ferry_cmd_templates;
 extern const struct ferry_cmd ferry_cmd_validate;
 extern const struct ferry_cmd ferry_cmd_package;
 extern const struct ferry_cmd ferry_cmd_deploy;

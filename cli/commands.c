@@ -7,6 +7,8 @@
 #include "cli.h"
 
 const struct ferry_cmd *const ferry_commands[] = {
+	&ferry_cmd_init,
+	&ferry_cmd_templates,
 	&ferry_cmd_validate,
 	&ferry_cmd_package,
 	&ferry_cmd_deploy,

@@ -48,6 +48,20 @@ int ferry_flag(const struct ferry_args *args, const char *name)
 	return ferry_arg(args, name) != NULL;
 }
 
+const char *ferry_arg_nth(const struct ferry_args *args, const char *name,
+			  int n)
+{
+	const struct ferry_opt *o;
+	int i;
+
+	for (i = 0; i < args->seen_nr; i++) {
+		o = &args->cmd->opts[args->seen[i].opt];
+		if (!strcmp(o->name, name) && n-- == 0)
+			return args->seen[i].value;
+	}
+	return NULL;
+}
+
 /* Candidate names for "did you mean" on an unknown option. */
 static void option_names(const struct ferry_cmd *cmd, const char **names,
 			 size_t max)
@@ -161,6 +175,10 @@ static int parse_option(struct ferry_ctx *ctx, struct ferry_args *args,
 		set_global(ctx, o, value, help);
 	else
 		args->values[idx] = value;
+	if (!global && args->seen) {
+		args->seen[args->seen_nr].opt = idx;
+		args->seen[args->seen_nr++].value = value;
+	}
 	return 0;
 }
 
@@ -289,8 +307,11 @@ int main(int argc, char **argv)
 	install_signals();
 
 	pos = calloc((size_t)argc + 1, sizeof(*pos));
-	if (!pos) {
+	args.seen = calloc((size_t)argc + 1, sizeof(*args.seen));
+	if (!pos || !args.seen) {
 		fprintf(stderr, "ferry: out of memory\n");
+		free(pos);
+		free(args.seen);
 		return 1;
 	}
 	for (i = 1; i < argc; i++) {
@@ -366,5 +387,6 @@ out:
 		ferry_provider_close(&ctx.prov);
 	ferry_config_free(ctx.cfg);
 	free(pos);
+	free(args.seen);
 	return i;
 }

@@ -1093,6 +1093,12 @@ static int vars_parse_yaml(void *data, const char *name, const char *bytes,
 	return rc;
 }
 
+int ferry_yaml_parse(json_t **out, const char *data, size_t len,
+		     const char *name, struct ferry_error *err)
+{
+	return vars_parse_yaml(NULL, name, data, len, out, err);
+}
+
 /* ------------------------------------------------------------------ */
 /* Small helpers for validation                                        */
 

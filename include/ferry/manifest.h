@@ -145,6 +145,17 @@ int ferry_manifest_load_mem(struct ferry_config **out, const char *data,
 
 void ferry_config_free(struct ferry_config *cfg);
 
+/*
+ * Parse a YAML document other than the manifest (a template's
+ * ferry-template.yaml) with the manifest's rules and limits. *out is a new
+ * json_t reference (jansson; json null for an empty document) the caller
+ * releases with json_decref(). FERRY_ECONFIG "NAME:LINE:COL: ..." when
+ * malformed.
+ */
+struct json_t;
+int ferry_yaml_parse(struct json_t **out, const char *data, size_t len,
+		     const char *name, struct ferry_error *err);
+
 /* The function named `name`, or NULL. */
 const struct ferry_function *ferry_config_function(const struct ferry_config *cfg,
 						   const char *name);

@@ -6,8 +6,8 @@
  * A template is a directory tree. An optional `ferry-template.yaml` at its
  * root declares a description, variables and which files are rendered
  * (docs/templates.md); it is never copied into the project. Rendering
- * replaces `{{name}}` in the rendered files; `{{{{` stands for a literal
- * `{{`.
+ * replaces `{{name}}` in the rendered files; `\{{name}}` stands for the
+ * literal text `{{name}}`.
  *
  * Sources, and who materialises them:
  *   built-in      ferry_template_builtin_*() read the embedded assets
@@ -69,19 +69,23 @@ void ferry_template_meta_init(struct ferry_template_meta *m);
 void ferry_template_meta_release(struct ferry_template_meta *m);
 
 /*
- * Parse `ferry-template.yaml` text `yaml` (`path` names it in messages).
- * FERRY_ECONFIG naming path:line for malformed content.
+ * Parse `ferry-template.yaml` text `yaml` (`path` names it in messages)
+ * into `out` (initialised by the caller). FERRY_ECONFIG naming path:line
+ * for invalid YAML, path and key for unknown keys or wrong types.
  */
 int ferry_template_meta_parse(struct ferry_template_meta *out,
 			      const char *yaml, size_t len, const char *path,
 			      struct ferry_error *err);
 
 /*
- * Render `in` into `out` (appended), replacing `{{name}}` (whitespace
- * inside the braces allowed) by the value of name in `vars`, a list of
- * "KEY=VALUE" strings (the last one for a key wins). `{{{{` yields `{{`.
- * An unknown name is FERRY_ECONFIG "FILE:LINE: unknown template variable
- * 'NAME'" with `file` as FILE; an unterminated `{{` likewise.
+ * Render `in` into `out` (appended), replacing `{{name}}` (spaces or tabs
+ * inside the braces allowed; name: [A-Za-z_][A-Za-z0-9_-]*) by the value of
+ * name in `vars`, a list of "KEY=VALUE" strings (the last one for a key
+ * wins). `\{{name}}` yields the literal `{{name}}`. Anything else is copied
+ * as is, including text that is not a placeholder (`{{}}`, `{{'a': 1}}`)
+ * and runs of three or more braces. An unknown name is FERRY_ECONFIG
+ * "FILE:LINE: unknown template variable 'NAME'; ..." with `file` as FILE,
+ * and nothing is appended.
  */
 int ferry_template_render(struct ferry_buf *out, const char *in, size_t len,
 			  const struct ferry_strvec *vars, const char *file,
