@@ -1,8 +1,9 @@
 /*
  * git.c - what ferry asks of git, through libgit2: the commit, branch and
- * dirty state of HEAD (for `${git:...}` variables and release records).
+ * dirty state of HEAD (for `${git:...}` variables and release records), and
+ * a one-shot clone of a template repository into a fresh directory.
  * This is the only module that includes <git2.h>; libgit2 is initialised
- * once, on first use. It does not clone, fetch or write to repositories.
+ * once, on first use. It never pushes or writes to existing repositories.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <git2.h>
 
 #include "ferry/buf.h"
+#include "ferry/cancel.h"
 #include "ferry/error.h"
 #include "ferry/git.h"
 #include "ferry/lazy.h"
@@ -37,7 +39,15 @@
 	X(git_reference_shorthand) \
 	X(git_object_free) \
 	X(git_reference_free) \
-	X(git_repository_free)
+	X(git_repository_free) \
+	X(git_clone_options_init) \
+	X(git_clone) \
+	X(git_reference_lookup) \
+	X(git_revparse_single) \
+	X(git_object_peel) \
+	X(git_checkout_options_init) \
+	X(git_checkout_tree) \
+	X(git_credential_ssh_key_from_agent)
 
 #define DECLARE(f) static __typeof__(f) *p_##f;
 GIT2_FUNCS(DECLARE)
@@ -54,6 +64,29 @@ static struct ferry_lazy_lib git2_lib = {
 	FERRY_SONAME_GIT2, git2_syms, 0, NULL,
 };
 /* clang-format on */
+
+/*
+ * libgit2 1.5 leaks one pcre2 match block whenever a regular expression
+ * does not match (libgit2/libgit2#6382, fixed in 1.6), and
+ * git_remote_create() matches a few per clone against the configuration.
+ * In sanitizer builds, tell LeakSanitizer to ignore blocks allocated inside
+ * pcre2 (ferry itself never calls it), so ASan runs still fail on ferry's
+ * own leaks.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define FERRY_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FERRY_LSAN 1
+#endif
+#endif
+#ifdef FERRY_LSAN
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libpcre2-8.so\n";
+}
+#endif
 
 static const char *git_msg(void)
 {
@@ -183,4 +216,287 @@ void ferry_git_head_release(struct ferry_git_head *h)
 		return;
 	free(h->branch);
 	h->branch = NULL;
+}
+
+/* Where the userinfo of a "scheme://userinfo@host/..." URL starts and ends. */
+static int find_userinfo(const char *url, size_t *start, size_t *end)
+{
+	const char *auth = strstr(url, "://");
+	size_t n, at = 0;
+	int found = 0;
+
+	if (!auth)
+		return 0;
+	auth += 3;
+	n = strcspn(auth, "/?#");
+	/* the last '@' of the authority: a password may hold an '@' */
+	for (size_t i = 0; i < n; i++)
+		if (auth[i] == '@') {
+			at = i;
+			found = 1;
+		}
+	if (!found)
+		return 0;
+	*start = (size_t)(auth - url);
+	*end = *start + at;
+	return 1;
+}
+
+char *ferry_git_url_redact(const char *url)
+{
+	size_t start, end;
+
+	if (!find_userinfo(url, &start, &end))
+		return ferry_strdup(url);
+	return ferry_xstrfmt("%.*s***%s", (int)start, url, url + end);
+}
+
+/* `msg` with every occurrence of `secret` (if any) replaced by "***". */
+static char *scrub(const char *msg, const char *secret, size_t slen)
+{
+	struct ferry_buf b = FERRY_BUF_INIT;
+	const char *p = msg, *hit;
+
+	while (slen && (hit = strstr(p, secret))) {
+		if (ferry_buf_add(&b, p, (size_t)(hit - p)) ||
+		    ferry_buf_addstr(&b, "***"))
+			goto fail;
+		p = hit + slen;
+	}
+	if (ferry_buf_addstr(&b, p))
+		goto fail;
+	return ferry_buf_detach(&b);
+fail:
+	ferry_buf_release(&b);
+	return NULL;
+}
+
+struct clone_ctx {
+	int cancelled;		/* 1 once a callback saw ferry_cancelled() */
+	int cred_tries;		/* credential callback calls so far */
+};
+
+/* Transfer and sideband callbacks: abort the transfer on Ctrl-C. */
+static int on_transfer(const git_indexer_progress *stats, void *payload)
+{
+	struct clone_ctx *c = payload;
+
+	(void)stats;
+	if (!ferry_cancelled())
+		return 0;
+	c->cancelled = 1;
+	return GIT_EUSER;
+}
+
+static int on_sideband(const char *str, int len, void *payload)
+{
+	(void)str;
+	(void)len;
+	return on_transfer(NULL, payload);
+}
+
+/*
+ * Credentials: https userinfo in the URL is used by libgit2 itself; for ssh,
+ * ask the ssh agent once (a second call means the key was refused, and
+ * asking again would loop forever).
+ */
+static int on_credentials(git_credential **out, const char *url,
+			  const char *user, unsigned int allowed, void *payload)
+{
+	struct clone_ctx *c = payload;
+
+	(void)url;
+	if (c->cred_tries++ || !(allowed & GIT_CREDENTIAL_SSH_KEY))
+		return GIT_PASSTHROUGH;
+	return p_git_credential_ssh_key_from_agent(out, user ? user : "git");
+}
+
+/* 1 if `ref` could be a (possibly abbreviated) commit id. */
+static int is_hex_id(const char *ref)
+{
+	size_t n = strspn(ref, "0123456789abcdefABCDEF");
+
+	return n >= 4 && n <= 40 && !ref[n];
+}
+
+/*
+ * The commit `ref` names in a fresh clone: a branch of the remote first,
+ * then a tag, then a commit id. GIT_ENOTFOUND when none matches.
+ */
+static int resolve_ref(git_object **out, git_repository *repo,
+		       const char *ref)
+{
+	static const char *const forms[] = {
+		"refs/remotes/origin/%s", "refs/tags/%s", NULL,
+	};
+	git_reference *r = NULL;
+	git_object *obj = NULL;
+	char *name;
+	int rc;
+
+	for (size_t i = 0; forms[i]; i++) {
+		name = ferry_xstrfmt(forms[i], ref);
+		if (!name)
+			return GIT_ERROR;
+		rc = p_git_reference_lookup(&r, repo, name);
+		free(name);
+		if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC)
+			continue;
+		if (rc < 0)
+			return rc;
+		rc = p_git_reference_peel(out, r, GIT_OBJECT_COMMIT);
+		p_git_reference_free(r);
+		return rc;
+	}
+	if (!is_hex_id(ref))
+		return GIT_ENOTFOUND;
+	rc = p_git_revparse_single(&obj, repo, ref);
+	if (rc < 0)
+		return rc == GIT_EAMBIGUOUS ? rc : GIT_ENOTFOUND;
+	rc = p_git_object_peel(out, obj, GIT_OBJECT_COMMIT);
+	p_git_object_free(obj);
+	return rc < 0 ? GIT_ENOTFOUND : rc;
+}
+
+/* libgit2's last message without the URL's credentials; owned. */
+static char *clone_reason(const char *url)
+{
+	size_t start, end;
+	char *secret, *msg;
+
+	if (!find_userinfo(url, &start, &end))
+		return ferry_strdup(git_msg());
+	secret = ferry_xstrfmt("%.*s", (int)(end - start), url + start);
+	if (!secret)
+		return NULL;
+	msg = scrub(git_msg(), secret, strlen(secret));
+	free(secret);
+	return msg;
+}
+
+/* Map a failed git_clone() to a ferry error naming the shown URL. */
+static int clone_error(int rc, const struct clone_ctx *c, const char *url,
+		       const char *shown, struct ferry_error *err)
+{
+	char *why;
+
+	if (c->cancelled || ferry_cancelled())
+		return ferry_error_set(err, FERRY_EINTR, "interrupted");
+	why = clone_reason(url);
+	if (!why)
+		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	if (rc == GIT_EAUTH)
+		rc = ferry_error_set(err, FERRY_EAUTH, "repository '%s' refused "
+				     "the credentials (%s)", shown, why);
+	else if (rc == GIT_ECERTIFICATE)
+		rc = ferry_error_set(err, FERRY_EFAIL, "cannot verify the "
+				     "certificate of '%s' (%s)", shown, why);
+	else
+		rc = ferry_error_set(err, FERRY_ENOTFOUND,
+				     "repository '%s' not found (%s)", shown,
+				     why);
+	free(why);
+	return rc;
+}
+
+int ferry_git_clone(const char *dir, const char *url, const char *ref,
+		    struct ferry_error *err)
+{
+	git_clone_options copts;
+	git_checkout_options co;
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	git_object *commit = NULL;
+	struct clone_ctx ctx = { 0, 0 };
+	char *shown = NULL;
+	int rc;
+
+	rc = git_init(err);
+	if (rc)
+		return rc;
+	shown = ferry_git_url_redact(url);
+	if (!shown) {
+		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (p_git_clone_options_init(&copts, GIT_CLONE_OPTIONS_VERSION) < 0 ||
+	    p_git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION) < 0) {
+		rc = ferry_error_set(err, FERRY_EFAIL, "cannot set up a clone: "
+				     "%s", git_msg());
+		goto out;
+	}
+	/*
+	 * Fetch only: the work tree is written below, once the ref is known.
+	 * libgit2 never runs hooks (it has no hook support at all), so a
+	 * template repository cannot run code on this machine.
+	 */
+	copts.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
+	copts.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
+	copts.fetch_opts.callbacks.transfer_progress = on_transfer;
+	copts.fetch_opts.callbacks.sideband_progress = on_sideband;
+	copts.fetch_opts.callbacks.credentials = on_credentials;
+	copts.fetch_opts.callbacks.payload = &ctx;
+#if LIBGIT2_VER_MAJOR > 1 || (LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR >= 7)
+	/*
+	 * Shallow fetches arrived in libgit2 1.7. Only for the remote's HEAD:
+	 * an older tag or commit id may lie below depth 1, and the local
+	 * transport (file://) refuses shallow fetches.
+	 */
+	if (!ref && strncmp(url, "file://", 7))
+		copts.fetch_opts.depth = 1;
+#endif
+	rc = p_git_clone(&repo, url, dir, &copts);
+	if (rc < 0) {
+		rc = clone_error(rc, &ctx, url, shown, err);
+		goto out;
+	}
+	rc = ferry_cancel_check(err);
+	if (rc)
+		goto out;
+	if (!ref) {
+		rc = p_git_repository_head(&head, repo);
+		if (rc == 0)
+			rc = p_git_reference_peel(&commit, head,
+						  GIT_OBJECT_COMMIT);
+		if (rc < 0) {
+			rc = ferry_error_set(err, FERRY_ENOTFOUND,
+					     "repository '%s' has no commit on "
+					     "its default branch", shown);
+			goto out;
+		}
+	} else {
+		rc = resolve_ref(&commit, repo, ref);
+		if (rc == GIT_EAMBIGUOUS) {
+			rc = ferry_error_set(err, FERRY_EUSAGE, "ref '%s' is an "
+					     "ambiguous commit id in '%s'",
+					     ref, shown);
+			goto out;
+		}
+		if (rc < 0) {
+			rc = ferry_error_set(err, FERRY_ENOTFOUND,
+					     "no ref '%s' in '%s'", ref, shown);
+			goto out;
+		}
+	}
+	/*
+	 * The work tree is empty, so force every file of the commit into it;
+	 * no index is written: the caller keeps the files, not the repository.
+	 */
+	co.checkout_strategy = GIT_CHECKOUT_FORCE |
+			       GIT_CHECKOUT_RECREATE_MISSING |
+			       GIT_CHECKOUT_DONT_WRITE_INDEX;
+	rc = p_git_checkout_tree(repo, commit, &co);
+	if (rc < 0) {
+		rc = ferry_error_set(err, FERRY_EFAIL, "cannot check out '%s' "
+				     "of '%s': %s", ref ? ref : "HEAD", shown,
+				     git_msg());
+		goto out;
+	}
+	rc = ferry_cancel_check(err);
+out:
+	p_git_object_free(commit);
+	p_git_reference_free(head);
+	p_git_repository_free(repo);
+	free(shown);
+	return rc;
 }
