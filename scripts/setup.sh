@@ -8,6 +8,7 @@ packages=(
 	libyaml-dev libarchive-dev libcurl4-openssl-dev libssl-dev
 	libgit2-dev libjansson-dev
 	libcmocka-dev bats zip unzip jq curl
+	lighttpd			# serves git-http-backend to the git template tests
 	man-db groff-base bsdextrautils	# the manual page test
 	clang libclang-rt-14-dev	# fuzzing and sanitizers
 	nodejs python3			# runtimes of the local provider
