@@ -99,6 +99,8 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	rc = ferry_release_deploy(&result, &ctx->prov, ctx->cfg, &o, err);
 	if (rc)
 		goto out;
+	if (result.release && !o.dry_run)
+		ferry_cli_cache_releases(ctx, &result.release, 1, 0);
 	if (!result.release) {
 		ferry_error_init(&lerr);
 		if (!ferry_release_live(&live, &ctx->prov, ctx->cfg, &lerr))

@@ -3,6 +3,7 @@
  * the live one marked.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,20 @@ static int print_json(const struct ferry_release_list *l)
 	return rc;
 }
 
+/* Refresh the release numbers shell completion offers (cmd_complete.c). */
+static void cache_numbers(const struct ferry_ctx *ctx,
+			  const struct ferry_release_list *l)
+{
+	unsigned *nums = calloc(l->nr + 1, sizeof(*nums));
+	size_t i;
+
+	for (i = 0; nums && i < l->nr; i++)
+		nums[i] = l->items[i].number;
+	if (nums)
+		ferry_cli_cache_releases(ctx, nums, l->nr, 1);
+	free(nums);
+}
+
 static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	       struct ferry_error *err)
 {
@@ -44,6 +59,7 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	rc = ferry_release_list(&l, &ctx->prov, ctx->cfg, err);
 	if (rc)
 		return rc;
+	cache_numbers(ctx, &l);
 	if (ctx->json) {
 		rc = print_json(&l);
 		goto out;

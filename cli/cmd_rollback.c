@@ -42,6 +42,7 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	rc = ferry_release_rollback(&r, &ctx->prov, ctx->cfg, target, err);
 	if (rc)
 		return rc;
+	ferry_cli_cache_releases(ctx, &r.number, 1, 0);
 	ferry_fmt_duration(took, sizeof(took), ferry_now() - t0);
 	if (ctx->json)
 		rc = ferry_cli_json(json_pack("{s:s, s:I, s:I}", "event", "rollback",

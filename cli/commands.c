@@ -18,9 +18,11 @@ const struct ferry_cmd *const ferry_commands[] = {
 	&ferry_cmd_info,
 	&ferry_cmd_prune,
 	&ferry_cmd_remove,
+	&ferry_cmd_completion,
 	&ferry_cmd_version,
 	&ferry_cmd_help,
 	&ferry_cmd_man,
+	&ferry_cmd_complete,	/* hidden: __complete */
 	NULL,
 };
 

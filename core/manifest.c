@@ -3426,3 +3426,119 @@ int ferry_function_config_hash(char hex[65], const struct ferry_function *fn,
 	free(s);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Peek (shell completion)                                             */
+
+/* A plain scalar value of `m`'s key `key` without variables, or NULL. */
+static int peek_str(char **out, const struct node *m, const char *key)
+{
+	const struct node *v = m && m->type == N_MAP ? map_get(m, key) : NULL;
+
+	*out = NULL;
+	if (!v || v->type != N_SCALAR || !v->len || memchr(v->text, '\0', v->len) ||
+	    strstr(v->text, "${"))
+		return 0;
+	*out = ferry_strdup(v->text);
+	return *out ? 0 : FERRY_ENOMEM;
+}
+
+static int peek_keys(struct ferry_strvec *out, const struct node *m)
+{
+	size_t i;
+
+	for (i = 0; m && m->type == N_MAP && i < m->nr; i++)
+		if (!memchr(m->keys[i]->text, '\0', m->keys[i]->len) &&
+		    ferry_strvec_find(out, m->keys[i]->text) < 0 &&
+		    ferry_strvec_push(out, m->keys[i]->text))
+			return FERRY_ENOMEM;
+	ferry_strvec_sort(out);
+	return 0;
+}
+
+int ferry_manifest_peek(struct ferry_manifest_peek *out,
+			const struct ferry_load_opts *opts,
+			struct ferry_error *err)
+{
+	struct ferry_manifest_peek p;
+	struct ferry_buf data = FERRY_BUF_INIT;
+	struct tree t = { NULL, NULL, NULL };
+	struct node *root = NULL, *top = NULL;
+	const struct node *stages, *over = NULL, *provs;
+	const char *file = opts && opts->file ? opts->file : "ferry.yaml";
+	const char *stage = opts ? opts->stage : NULL, *env;
+	char *dir = NULL, *path = NULL;
+	int rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	ferry_strvec_init(&p.functions);
+	ferry_strvec_init(&p.stages);
+	if (!stage)
+		stage = (env = getenv("FERRY_STAGE")) && *env ? env : "dev";
+	dir = ferry_path_absolute(opts && opts->dir ? opts->dir : ".");
+	path = dir ? (file[0] == '/' ? ferry_strdup(file) :
+		      ferry_path_join(dir, file)) : NULL;
+	if (!path) {
+		rc = nomem(err);
+		goto out;
+	}
+	if (access(path, R_OK)) {
+		rc = ferry_error_set(err, FERRY_ENOTFOUND, "no %s in '%s'",
+				     file, dir);
+		goto out;
+	}
+	rc = ferry_fs_read(&data, path, FERRY_MANIFEST_MAX_BYTES, err);
+	if (!rc) {
+		t.name = file;
+		rc = parse_yaml(&t, data.buf, data.len, file, &root, err);
+	}
+	if (rc)
+		goto out;
+	if (!root || root->type != N_MAP) {
+		rc = cerr(err, file, 1, 1, "the manifest is not a map");
+		goto out;
+	}
+	stages = map_get(root, "stages");
+	if (stages && stages->type == N_MAP)
+		over = map_get(stages, stage);
+	top = root;
+	if (over && over->type == N_MAP) {
+		top = merge_nodes(&t, root, (struct node *)over);
+		if (!top) {
+			rc = nomem(err);
+			goto out;
+		}
+	}
+	provs = map_get(top, "providers");
+	if (ferry_strvec_push(&p.stages, "dev") ||
+	    peek_keys(&p.stages, stages) ||
+	    peek_keys(&p.functions, map_get(top, "functions")) ||
+	    peek_str(&p.service, top, "service") ||
+	    peek_str(&p.provider, top, "provider") ||
+	    peek_str(&p.local_root, provs && provs->type == N_MAP ?
+		     map_get(provs, "local") : NULL, "root")) {
+		rc = nomem(err);
+		goto out;
+	}
+	*out = p;
+	memset(&p, 0, sizeof(p));
+out:
+	ferry_manifest_peek_release(&p);
+	tree_release(&t);
+	ferry_buf_release(&data);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+void ferry_manifest_peek_release(struct ferry_manifest_peek *p)
+{
+	if (!p)
+		return;
+	ferry_strvec_release(&p->functions);
+	ferry_strvec_release(&p->stages);
+	free(p->service);
+	free(p->provider);
+	free(p->local_root);
+	memset(p, 0, sizeof(*p));
+}

@@ -10,6 +10,7 @@ packages=(
 	libcmocka-dev bats zip unzip jq curl
 	lighttpd			# serves git-http-backend to the git template tests
 	man-db groff-base bsdextrautils	# the manual page test
+	bash-completion zsh fish	# shell completion tests
 	clang libclang-rt-14-dev	# fuzzing and sanitizers
 	nodejs python3			# runtimes of the local provider
 )

@@ -146,6 +146,31 @@ int ferry_manifest_load_mem(struct ferry_config **out, const char *data,
 void ferry_config_free(struct ferry_config *cfg);
 
 /*
+ * What shell completion needs from a manifest, read without resolving
+ * variables (so without reading other files or git) and without
+ * validating: the YAML is parsed and the selected stage's overrides are
+ * merged, nothing more. Strings that hold a ${...} variable are left NULL.
+ */
+struct ferry_manifest_peek {
+	struct ferry_strvec functions;	/* keys of `functions:`, sorted */
+	struct ferry_strvec stages;	/* "dev" and the keys of `stages:`, sorted */
+	char *service;		/* owned; NULL when absent or not plain */
+	char *provider;		/* owned; the manifest's `provider`, same */
+	char *local_root;	/* owned; `providers.local.root`, same */
+};
+
+/*
+ * Peek at the manifest named by `opts` (dir, file, stage as for
+ * ferry_manifest_load; the provider is ignored). On success the caller
+ * releases `*out` with ferry_manifest_peek_release(). Errors:
+ * FERRY_ENOTFOUND (no manifest), FERRY_ECONFIG (not YAML, not a map).
+ */
+int ferry_manifest_peek(struct ferry_manifest_peek *out,
+			const struct ferry_load_opts *opts,
+			struct ferry_error *err);
+void ferry_manifest_peek_release(struct ferry_manifest_peek *p);
+
+/*
  * Parse a YAML document other than the manifest (a template's
  * ferry-template.yaml) with the manifest's rules and limits. *out is a new
  * json_t reference (jansson; json null for an empty document) the caller
