@@ -86,6 +86,13 @@ const char *__lsan_default_suppressions(void)
 {
 	return "leak:libpcre2-8.so\n";
 }
+
+/* and without the "Suppressions used" table on stderr at every exit */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void)
+{
+	return "print_suppressions=0";
+}
 #endif
 
 static const char *git_msg(void)

@@ -308,7 +308,8 @@ static int inside(const char *path, const char *dir)
  * Refuse every symbolic link below `dir` (real path; `rel` its path in
  * the template) whose target is missing or outside `top`. Symlinks are
  * resolved by the kernel (realpath), so chains of links are judged by
- * where they really end.
+ * where they really end. FERRY_ECONFIG, as for a template directory
+ * (ferry_template_instantiate): the template is bad, not the command.
  */
 static int check_links(const char *dir, const char *rel, const char *top,
 		       const char *shown, struct ferry_error *err)
@@ -345,7 +346,7 @@ static int check_links(const char *dir, const char *rel, const char *top,
 			target[n < 0 ? 0 : n] = '\0';
 			real = realpath(path, NULL);
 			if (!real || !inside(real, top)) {
-				rc = ferry_error_set(err, FERRY_EFAIL,
+				rc = ferry_error_set(err, FERRY_ECONFIG,
 						     "template '%s' has a "
 						     "symbolic link '%s' to "
 						     "'%s', %s", shown, sub,
@@ -409,7 +410,7 @@ static int template_root(char **out, const char *dir,
 		goto out;
 	}
 	if (!inside(real, realdir)) {
-		rc = ferry_error_set(err, FERRY_EFAIL, "directory '%s' in '%s' "
+		rc = ferry_error_set(err, FERRY_ECONFIG, "directory '%s' in '%s' "
 				     "is a symbolic link leaving the "
 				     "repository", src->subdir, src->shown);
 		goto out;

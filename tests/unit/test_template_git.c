@@ -806,18 +806,18 @@ static void test_symlinks(void **state)
 	s = ferry_xstrfmt("%s//tpl", url);
 	msg = ferry_xstrfmt("template '%s' has a symbolic link 'up' to "
 			    "'../README.md', outside the template", url);
-	fetch_fails(s, FERRY_EFAIL, msg);
+	fetch_fails(s, FERRY_ECONFIG, msg);
 	free(s);
 	free(msg);
 	/* at the root: abs -> /etc/hostname or out -> /etc */
 	msg = ferry_xstrfmt("template '%s' has a symbolic link '", url);
-	fetch_fails(url, FERRY_EFAIL, msg);
+	fetch_fails(url, FERRY_ECONFIG, msg);
 	free(msg);
 	/* a SUBDIR that is a link leaving the repository */
 	s = ferry_xstrfmt("%s//out", url);
 	msg = ferry_xstrfmt("directory 'out' in '%s' is a symbolic link "
 			    "leaving the repository", url);
-	fetch_fails(s, FERRY_EFAIL, msg);
+	fetch_fails(s, FERRY_ECONFIG, msg);
 	free(s);
 	free(msg);
 	/* one within the repository is followed */
