@@ -393,8 +393,10 @@ static int clone_error(int rc, const struct clone_ctx *c, const char *url,
 	if (!why)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 	if (rc == GIT_EAUTH)
-		rc = ferry_error_set(err, FERRY_EAUTH, "repository '%s' refused "
-				     "the credentials (%s)", shown, why);
+		rc = ferry_error_set(err, FERRY_EAUTH, "repository '%s' denied "
+				     "access (%s); put credentials in the URL "
+				     "(https://USER:TOKEN@HOST/...) or use ssh "
+				     "with an agent", shown, why);
 	else if (rc == GIT_ECERTIFICATE)
 		rc = ferry_error_set(err, FERRY_EFAIL, "cannot verify the "
 				     "certificate of '%s' (%s)", shown, why);

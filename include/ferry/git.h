@@ -32,8 +32,8 @@ void ferry_git_head_release(struct ferry_git_head *h);
  * reasons have the URL's userinfo replaced by "***".
  * FERRY_ENOTFOUND "repository 'URL' not found (REASON)" when it cannot be
  * reached or read, "no ref 'REF' in 'URL'" for an unknown ref;
- * FERRY_EUSAGE for an ambiguous abbreviated id; FERRY_EAUTH when
- * credentials are refused; FERRY_EINTR when cancelled (ferry/cancel.h)
+ * FERRY_EUSAGE for an ambiguous abbreviated id; FERRY_EAUTH "repository
+ * 'URL' denied access (...)" when credentials are missing or refused; FERRY_EINTR when cancelled (ferry/cancel.h)
  * during the transfer; FERRY_EFAIL otherwise. On failure `dir` may hold a
  * partial clone, which the caller removes.
  */

@@ -7,8 +7,9 @@
  * started and stopped by PID on a free loopback port. Checked on every
  * transport: default branch, #tag, #branch, #sha, //subdir and their
  * combinations, unknown repository, ref and subdir, no `.git` in the
- * result, no temporary directory left after a failure. Then symbolic links
- * leaving the template, credentials never shown, and Ctrl-C.
+ * result, no temporary directory left after a failure. Then an empty
+ * repository, symbolic links leaving the template, credentials never
+ * shown, a server that wants credentials (exit 4), and Ctrl-C.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -740,6 +741,17 @@ static void test_file(void **state)
 	free(url);
 	free(bad);
 	free(msg);
+
+	/* an empty repository has nothing to check out */
+	bad = ferry_path_join(srv, "empty.git");
+	assert_int_equal(git(base, NULL, "init", "-q", "--bare", bad, NULL), 0);
+	free(bad);
+	bad = ferry_xstrfmt("file://%s/empty.git", srv);
+	msg = ferry_xstrfmt("template repository '%s' has no commit on its "
+			    "default branch", bad);
+	fetch_fails(bad, FERRY_ENOTFOUND, msg);
+	free(bad);
+	free(msg);
 }
 
 static void test_git_daemon(void **state)
@@ -860,6 +872,47 @@ static void test_credentials_hidden(void **state)
 	assert_int_equal(tmp_entries(), 0);
 }
 
+/* A server that answers 401 to everything: exit 4, credentials hidden. */
+static void test_auth_refused(void **state)
+{
+	static const char script[] =
+		"import http.server, sys\n"
+		"class H(http.server.BaseHTTPRequestHandler):\n"
+		"    def do_GET(self):\n"
+		"        self.send_response(401)\n"
+		"        self.send_header('WWW-Authenticate', 'Basic realm=\"t\"')\n"
+		"        self.send_header('Content-Length', '0')\n"
+		"        self.end_headers()\n"
+		"    do_POST = do_GET\n"
+		"    def log_message(self, *a): pass\n"
+		"http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H)"
+		".serve_forever()\n";
+	char port[16], *log = ferry_path_join(base, "auth.log");
+	const char *argv[] = { "python3", "-c", script, port, NULL };
+	int p = free_port();
+	pid_t pid;
+	char *s, *msg;
+
+	(void)state;
+	snprintf(port, sizeof(port), "%d", p);
+	pid = spawn(argv, log);
+	if (!wait_port(p))
+		fail_msg("the 401 server did not start (see %s)", log);
+	s = ferry_xstrfmt("http://127.0.0.1:%d/t.git", p);
+	msg = ferry_xstrfmt("template repository '%s' denied access (", s);
+	fetch_fails(s, FERRY_EAUTH, msg);
+	free(s);
+	free(msg);
+	s = ferry_xstrfmt("http://bob:wr0ng@127.0.0.1:%d/t.git#v1//tpl", p);
+	msg = ferry_xstrfmt("template repository 'http://***@127.0.0.1:%d/"
+			    "t.git' denied access (", p);
+	fetch_fails(s, FERRY_EAUTH, msg);
+	free(s);
+	free(msg);
+	stop(&pid);
+	free(log);
+}
+
 /* Ctrl-C during the transfer: FERRY_EINTR, no temporary directory left. */
 static void test_interrupt(void **state)
 {
@@ -899,6 +952,7 @@ int main(void)
 		cmocka_unit_test(test_cannot_connect),
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_credentials_hidden),
+		cmocka_unit_test(test_auth_refused),
 		cmocka_unit_test(test_interrupt),
 	};
 
