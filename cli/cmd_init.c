@@ -11,12 +11,13 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "ferry/git.h"
 #include "ferry/fs.h"
 #include "ferry/suggest.h"
 #include "ferry/template.h"
 
 static const struct ferry_opt opts[] = {
-	{ "template", 't', "NAME|DIR|GIT-URL", "template: built-in name (default node-http), a directory, or URL[#REF][//SUBDIR]", FERRY_COMPLETE_NONE },
+	{ "template", 't', "NAME|DIR|GIT-URL", "template: built-in name (default node-http), a directory, or URL[#REF][//SUBDIR]", FERRY_COMPLETE_TEMPLATE },
 	{ "set", 0, "KEY=VALUE", "set a template variable (repeatable)", FERRY_COMPLETE_NONE },
 	{ "force", 0, NULL, "add the files to a non-empty directory (never overwrites)", FERRY_COMPLETE_NONE },
 	{ NULL, 0, NULL, NULL, FERRY_COMPLETE_NONE },
@@ -117,7 +118,7 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	struct ferry_strvec sets = FERRY_STRVEC_INIT, files = FERRY_STRVEC_INIT;
 	const char *spec = ferry_arg(args, "template");
 	const char *shown = args->pos_nr ? args->pos[0] : ".";
-	char *dest = NULL, *root = NULL, *tmp = NULL;
+	char *dest = NULL, *root = NULL, *tmp = NULL, *safe = NULL;
 	const char *v;
 	int rc = 0, i;
 
@@ -143,7 +144,13 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 		rc = ferry_template_instantiate(NULL, spec, dest, &sets,
 						ferry_flag(args, "force"), &files, err);
 	} else if (ferry_template_is_git(spec)) {
-		ferry_cli_note(ctx, "fetching template %s", spec);
+		/* a URL may hold credentials: never show them */
+		safe = ferry_git_url_redact(spec);
+		if (!safe) {
+			rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+			goto out;
+		}
+		ferry_cli_note(ctx, "fetching template %s", safe);
 		rc = ferry_template_fetch(&root, &tmp, spec, err);
 		if (!rc)
 			rc = ferry_template_instantiate(root, NULL, dest, &sets,
@@ -156,8 +163,9 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 		rc = unknown_template(spec, err);
 	}
 	if (!rc)
-		rc = report(ctx, spec, shown, dest, &files);
+		rc = report(ctx, safe ? safe : spec, shown, dest, &files);
 out:
+	free(safe);
 	if (tmp)
 		ferry_fs_remove_tree(tmp, NULL);
 	free(tmp);

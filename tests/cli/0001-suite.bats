@@ -12,3 +12,13 @@ load ../helper
 		return 1
 	fi
 }
+
+@test "no bats test chains assertions with && (only the last one can fail)" {
+	# set -e ignores every failure of an && list but the last: one per line
+	run grep -nE '^[[:space:]]*\[\[? .*\]\]? && \[' "$FERRY_SOURCE_DIR"/tests/cli/*.bats \
+		"$FERRY_SOURCE_DIR"/tests/e2e/*.bats
+	if [ "$status" -eq 0 ]; then
+		printf 'chained assertions whose first parts cannot fail:\n%s\n' "$output" >&2
+		return 1
+	fi
+}

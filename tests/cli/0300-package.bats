@@ -117,7 +117,8 @@ names() {
 	grep -q '0.5.0' x/node_modules/express-lite/node_modules/cookie/index.js
 	grep -q '1.0.0' x/node_modules/cookie/index.js
 	# the workspace package is a real directory in the bundle
-	[ -f x/node_modules/ws-util/index.js ] && [ ! -L x/node_modules/ws-util ]
+	[ -f x/node_modules/ws-util/index.js ]
+	[ ! -L x/node_modules/ws-util ]
 }
 
 @test "a devDependency and what only it reaches never appear in any bundle" {

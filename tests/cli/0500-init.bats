@@ -35,7 +35,9 @@ http_body() {
 	run ferry init
 	assert_status 0
 	assert_output_contains "created . from template 'node-http'"
-	[ -f ferry.yaml ] && [ -f src/handler.js ] && [ -f test/handler.test.js ]
+	[ -f ferry.yaml ]
+	[ -f src/handler.js ]
+	[ -f test/handler.test.js ]
 	[ ! -e ferry-template.yaml ]
 	grep -q '^service: my-app$' ferry.yaml
 	run ferry validate
@@ -108,7 +110,8 @@ http_body() {
 	run ferry init --template provided-http sh-api
 	assert_status 0
 	cd sh-api
-	[ -x bootstrap ] && [ -x test.sh ]
+	[ -x bootstrap ]
+	[ -x test.sh ]
 	[ ! -x ferry.yaml ]
 	run sh test.sh
 	assert_status 0
@@ -176,7 +179,8 @@ http_body() {
 	run ferry init --force busy
 	assert_status 0
 	[ "$(cat busy/notes.txt)" = mine ]
-	[ -f busy/ferry.yaml ] && [ -f busy/src/handler.js ]
+	[ -f busy/ferry.yaml ]
+	[ -f busy/src/handler.js ]
 	mkdir clash && echo 'service: keep' > clash/ferry.yaml
 	run ferry init --force clash
 	assert_status 6
@@ -228,7 +232,9 @@ http_body() {
 	assert_status 0
 	[ -f 'out/{{where}}.txt' ]
 	grep -qF '# ../../escaped' out/ferry.yaml
-	[ ! -e escaped ] && [ ! -e ../escaped ] && [ ! -e escaped.txt ]
+	[ ! -e escaped ]
+	[ ! -e ../escaped ]
+	[ ! -e escaped.txt ]
 }
 
 @test "template symlinks pointing outside are refused; .git is never copied" {
@@ -252,20 +258,7 @@ http_body() {
 	[ ! -e bad ]
 }
 
-@test "a failed init leaves no partial directory behind" {
-	mkdir parent
-	chmod 555 parent
-	if touch parent/probe 2>/dev/null; then
-		chmod 755 parent
-		skip "running as a user who can write into read-only directories"
-	fi
-	run ferry init parent/new
-	chmod 755 parent
-	refute [ "$status" -eq 0 ]
-	[ -z "$(ls -A parent)" ]
-}
-
-@test "an init that fails while writing removes its temporary tree" {
+@test "a failed init leaves no partial directory: the half-built tree is removed" {
 	# a bad render in the last file: the stage was half built, then removed
 	mkdir -p tpl/zz
 	printf 'service: {{service}}\n' > tpl/ferry.yaml

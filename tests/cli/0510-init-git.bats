@@ -204,7 +204,6 @@ assert_no_temp() {
 }
 
 @test "credentials in the URL are never shown, progress and summary included" {
-	skip "cli/cmd_init.c prints the --template value as given in its 'fetching template' note and 'created ... from template' line"
 	url="http://alice:t0ps3cret@127.0.0.1:$HTTP_PORT/git/tpl.git"
 	run ferry init --template "$url#nope//tpl" shop
 	assert_status 5
