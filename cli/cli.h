@@ -182,6 +182,7 @@ extern const struct ferry_cmd ferry_cmd_deploy;
 extern const struct ferry_cmd ferry_cmd_releases;
 extern const struct ferry_cmd ferry_cmd_rollback;
 extern const struct ferry_cmd ferry_cmd_invoke;
+extern const struct ferry_cmd ferry_cmd_serve;
 extern const struct ferry_cmd ferry_cmd_info;
 extern const struct ferry_cmd ferry_cmd_prune;
 extern const struct ferry_cmd ferry_cmd_remove;

@@ -15,6 +15,7 @@ const struct ferry_cmd *const ferry_commands[] = {
 	&ferry_cmd_releases,
 	&ferry_cmd_rollback,
 	&ferry_cmd_invoke,
+	&ferry_cmd_serve,
 	&ferry_cmd_info,
 	&ferry_cmd_prune,
 	&ferry_cmd_remove,

@@ -57,20 +57,20 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Close every descriptor from 3 up, except `keep`. */
-static void close_other_fds(int keep)
+/* Close every descriptor from `first` up, except `keep` (> first). */
+static void close_other_fds(int first, int keep)
 {
 	long max = sysconf(_SC_OPEN_MAX);
 	int fd;
 
-	if (keep > 3)
-		close_range(3, (unsigned)keep - 1, 0);
+	if (keep > first)
+		close_range((unsigned)first, (unsigned)keep - 1, 0);
 	if (close_range((unsigned)keep + 1, ~0u, 0) == 0)
 		return;
 	/* close_range unavailable (old kernel): close one by one */
 	if (max < 0 || max > 65536)
 		max = 65536;
-	for (fd = 3; fd < max; fd++)
+	for (fd = first; fd < max; fd++)
 		if (fd != keep)
 			close(fd);
 }
@@ -83,19 +83,31 @@ enum { STEP_SETUP, STEP_CWD, STEP_EXEC };
  * on failure the errno is sent to the parent through `report`.
  */
 static void child(const struct ferry_proc_opts *o, int in, int out, int errfd,
-		  int report, const sigset_t *oldmask, pid_t parent)
+		  int report, const sigset_t *oldmask, pid_t parent, int extra)
 {
 	struct rlimit rl;
 	int step[2] = { STEP_SETUP, 0 };
+	int first = 3;
 
 	setpgid(0, 0);
 	/*
 	 * Our own process group keeps the terminal's Ctrl-C away from the
 	 * program, so die with ferry instead of running on as an orphan.
+	 * PR_SET_PDEATHSIG fires when the forking *thread* ends, so a
+	 * long-running child (extra >= 0, ferry_proc_start) goes without it
+	 * and ends at EOF of its standard input instead.
 	 */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (extra < 0)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127);
+	if (extra >= 0) {
+		/* move both out of the way of descriptor 3 */
+		report = fcntl(report, F_DUPFD_CLOEXEC, 4);
+		extra = fcntl(extra, F_DUPFD, 4);
+		if (report < 0 || extra < 0)
+			_exit(127);
+	}
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -107,7 +119,12 @@ static void child(const struct ferry_proc_opts *o, int in, int out, int errfd,
 		/* cannot happen: 0..2 were open when the pipes were made */
 		goto fail;
 	}
-	close_other_fds(report);
+	if (extra >= 0) {
+		if (dup2(extra, 3) < 0)
+			goto fail;
+		first = 4;
+	}
+	close_other_fds(first, report);
 	step[0] = STEP_CWD;
 	if (o->cwd && chdir(o->cwd) < 0)
 		goto fail;
@@ -201,7 +218,7 @@ int ferry_proc_run(struct ferry_proc_result *out,
 	}
 	if (pid == 0)
 		child(opts, pin[0], pout[1], perr[1], prep[1], &oldmask,
-		      parent);
+		      parent, -1);
 
 	/* Also here, so that a kill of the group never races the child. */
 	setpgid(pid, pid);
@@ -372,4 +389,98 @@ out:
 		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 	}
 	return rc;
+}
+
+int ferry_proc_start(struct ferry_proc_child *out,
+		     const struct ferry_proc_opts *opts, struct ferry_error *err)
+{
+	int pin[2] = { -1, -1 }, pres[2] = { -1, -1 }, prep[2] = { -1, -1 };
+	int failed[2] = { 0, 0 }, wstatus, rc = 0;
+	sigset_t none;
+	pid_t pid, parent = getpid();
+	ssize_t n;
+
+	if (!opts->argv || !opts->argv[0] || !opts->argv[0][0])
+		return ferry_error_set(err, FERRY_EFAIL, "no program to run");
+	sigemptyset(&none);
+	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pres, O_CLOEXEC) < 0 ||
+	    pipe2(prep, O_CLOEXEC) < 0) {
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot create pipes for '%s'",
+				       opts->argv[0]);
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = ferry_error_errno(err, FERRY_EFAIL, errno,
+				       "cannot start '%s'", opts->argv[0]);
+		goto out;
+	}
+	if (pid == 0)
+		child(opts, pin[0], STDERR_FILENO, STDERR_FILENO, prep[1],
+		      &none, parent, pres[1]);
+	setpgid(pid, pid);
+	close_fd(&pin[0]);
+	close_fd(&pres[1]);
+	close_fd(&prep[1]);
+	do {
+		n = read(prep[0], failed, sizeof(failed));
+	} while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(failed)) {
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+		if (failed[0] == STEP_CWD)
+			rc = ferry_error_errno(err, FERRY_EFAIL, failed[1],
+					       "cannot run '%s' in '%s'",
+					       opts->argv[0], opts->cwd);
+		else
+			rc = ferry_error_errno(err, failed[0] == STEP_EXEC &&
+					       failed[1] == ENOENT ?
+					       FERRY_ENOTFOUND : FERRY_EFAIL,
+					       failed[1], "cannot run '%s'",
+					       opts->argv[0]);
+		goto out;
+	}
+	out->pid = pid;
+	out->in = pin[1];
+	out->out = pres[0];
+	pin[1] = pres[0] = -1;
+out:
+	close_fd(&pin[0]);
+	close_fd(&pin[1]);
+	close_fd(&pres[0]);
+	close_fd(&pres[1]);
+	close_fd(&prep[0]);
+	close_fd(&prep[1]);
+	return rc;
+}
+
+void ferry_proc_child_stop(struct ferry_proc_child *c, int *exited,
+			   int *status)
+{
+	int wstatus = 0;
+
+	if (exited)
+		*exited = 0;
+	if (status)
+		*status = 0;
+	if (!c)
+		return;
+	close_fd(&c->in);
+	close_fd(&c->out);
+	if (c->pid <= 0)
+		return;
+	/* the unreaped child keeps the group id ours: no race with reuse */
+	kill(-c->pid, SIGKILL);
+	while (waitpid(c->pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	c->pid = -1;
+	if (WIFEXITED(wstatus)) {
+		if (exited)
+			*exited = 1;
+		if (status)
+			*status = WEXITSTATUS(wstatus);
+	} else if (WIFSIGNALED(wstatus) && status) {
+		*status = WTERMSIG(wstatus);
+	}
 }

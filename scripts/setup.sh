@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config git
 	libyaml-dev libarchive-dev libcurl4-openssl-dev libssl-dev
-	libgit2-dev libjansson-dev
+	libgit2-dev libjansson-dev libmicrohttpd-dev
 	libcmocka-dev bats zip unzip jq curl
 	lighttpd			# serves git-http-backend to the git template tests
 	man-db groff-base bsdextrautils	# the manual page test

@@ -49,4 +49,36 @@ void ferry_proc_result_release(struct ferry_proc_result *r);
 int ferry_proc_run(struct ferry_proc_result *out,
 		   const struct ferry_proc_opts *opts, struct ferry_error *err);
 
+/* A program started by ferry_proc_start() that keeps running. */
+struct ferry_proc_child {
+	int pid;	/* its process (and process group) id; -1: none */
+	int in;		/* owned; write end of its standard input, or -1 */
+	int out;	/* owned; read end of its descriptor 3, or -1 */
+};
+
+/*
+ * Start a program that serves several requests: like ferry_proc_run()
+ * (argv, envp, cwd, own process group, RLIMIT_AS) but return once it
+ * runs. Its standard input is a pipe written through out->in, its
+ * descriptor 3 a pipe read through out->out (both close-on-exec here),
+ * and its standard output and error are ferry's standard error.
+ * stdin_data, timeout_ms and output_max are ignored: the caller times its
+ * requests. The child does not die with the thread that started it, so it
+ * should exit at EOF of its standard input (when ferry exits or closes
+ * out->in). Writing to a child that exited raises SIGPIPE: the caller
+ * ignores it (the CLI does). Returns 0 (out filled), FERRY_ENOTFOUND when
+ * the program does not exist, FERRY_EFAIL on other start-up failures.
+ */
+int ferry_proc_start(struct ferry_proc_child *out,
+		     const struct ferry_proc_opts *opts, struct ferry_error *err);
+
+/*
+ * Kill the child's process group (SIGKILL), close both pipes and reap it;
+ * c->pid becomes -1. A child that had exited on its own gives its real
+ * status: *exited 1 and the exit status, or *exited 0 and the signal
+ * number (either pointer may be NULL). Accepts a stopped child.
+ */
+void ferry_proc_child_stop(struct ferry_proc_child *c, int *exited,
+			   int *status);
+
 #endif

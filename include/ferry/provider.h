@@ -137,6 +137,33 @@ struct ferry_provider_ops {
 	 * aws execution role). Must succeed when there is nothing to delete.
 	 */
 	int (*remove_stage)(struct ferry_provider *p, struct ferry_error *err);
+
+	/*
+	 * Optional, for the local HTTP gateway (`ferry serve`).
+	 * http_events: append to `out` one "METHOD /path" per http event
+	 *      that version `v` was published with; FERRY_ENOTFOUND when
+	 *      the version does not record them (the caller then takes the
+	 *      manifest's).
+	 * invoke_warm: like invoke, but the handler's process keeps running
+	 *      for the next call of the same version: one per function, a
+	 *      few when calls overlap; processes of fn's other versions are
+	 *      stopped. Callable from several threads at once. When the
+	 *      handler itself failed (FERRY_EFAIL), `result` holds its
+	 *      {"errorType", "errorMessage", "stackTrace"} (or is left
+	 *      empty when unknown). A timeout (FERRY_ETIMEOUT) or Ctrl-C
+	 *      (FERRY_EINTR) kills that process.
+	 * stop_warm: stop every process invoke_warm started (close() does
+	 *      too); calls still running fail with FERRY_EINTR.
+	 */
+	int (*http_events)(struct ferry_provider *p,
+			   const struct ferry_version *v,
+			   struct ferry_strvec *out, struct ferry_error *err);
+	int (*invoke_warm)(struct ferry_provider *p,
+			   const struct ferry_function *fn,
+			   const struct ferry_version *v,
+			   const struct ferry_buf *event,
+			   struct ferry_buf *result, struct ferry_error *err);
+	void (*stop_warm)(struct ferry_provider *p);
 };
 
 struct ferry_provider {

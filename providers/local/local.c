@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,16 +34,12 @@
 #include "ferry/provider.h"
 #include "ferry/zip.h"
 
+#include "local.h"
+
 extern const struct ferry_asset ferry_provider_assets[];
 
 #define VERSION_MAX (1u << 20)
 #define MIB (1024ull * 1024ull)
-
-struct local {
-	char *root;	/* owned; absolute store directory */
-	char *service;	/* owned */
-	char *stage;	/* owned */
-};
 
 static int oom(struct ferry_error *err)
 {
@@ -92,6 +89,9 @@ static int local_open(struct ferry_provider *p, const struct ferry_config *cfg,
 	if (!l)
 		return oom(err);
 	p->data = l;
+	l->warm = local_warm_new();
+	if (!l->warm)
+		return oom(err);
 	if (!root || !*root)
 		root = ".ferry/local";
 	l->root = root[0] == '/' ? ferry_strdup(root) :
@@ -109,6 +109,7 @@ static void local_close(struct ferry_provider *p)
 
 	if (!l)
 		return;
+	local_warm_free(l->warm);
 	free(l->root);
 	free(l->service);
 	free(l->stage);
@@ -316,7 +317,7 @@ static int local_publish(struct ferry_provider *p,
 {
 	struct local *l = p->data;
 	struct ferry_blob blob = { NULL, 0, NULL };
-	json_t *doc = NULL, *env = NULL;
+	json_t *doc = NULL, *env = NULL, *events = NULL;
 	char *key = NULL, *text = NULL;
 	size_t i;
 	int rc = 0;
@@ -334,10 +335,20 @@ static int local_publish(struct ferry_provider *p,
 	}
 	env = json_object();
 	doc = json_object();
-	if (!env || !doc) {
+	events = json_array();
+	if (!env || !doc || !events) {
 		rc = oom(err);
 		goto out;
 	}
+	/* what `ferry serve` routes to this version */
+	for (i = 0; i < fn->events_nr; i++)
+		if (fn->events[i].type == FERRY_EVENT_HTTP &&
+		    json_array_append_new(events, json_pack("{s:s, s:s}",
+					  "method", fn->events[i].method,
+					  "path", fn->events[i].path))) {
+			rc = oom(err);
+			goto out;
+		}
 	for (i = 0; i < fn->env.nr; i++)
 		if (json_object_set_new(env, fn->env.items[i].key,
 					json_string(fn->env.items[i].value))) {
@@ -353,6 +364,7 @@ static int local_publish(struct ferry_provider *p,
 	    json_object_set_new(doc, "memory", json_integer(fn->memory)) ||
 	    json_object_set_new(doc, "timeout", json_integer(fn->timeout)) ||
 	    json_object_set(doc, "env", env) ||
+	    json_object_set(doc, "http", events) ||
 	    json_object_set_new(doc, "artifact", json_string(a->key)) ||
 	    json_object_set_new(doc, "sha256", json_string(a->sha256)) ||
 	    json_object_set_new(doc, "config_hash",
@@ -375,6 +387,7 @@ out:
 	free(text);
 	json_decref(doc);
 	json_decref(env);
+	json_decref(events);
 	free(key);
 	return rc;
 }
@@ -817,24 +830,35 @@ static int handler_error(const struct ferry_function *fn,
 	return rc;
 }
 
-static int local_invoke(struct ferry_provider *p,
-			const struct ferry_function *fn,
-			const struct ferry_version *v,
-			const struct ferry_buf *event,
-			struct ferry_buf *result, struct ferry_error *err)
+/*
+ * unpack() and install_runner() work in "<name>.tmp.<pid>": threads of one
+ * process (`ferry serve` starting several handlers at once) take turns.
+ */
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void local_run_release(struct local_run *r)
+{
+	if (!r)
+		return;
+	ferry_strvec_release(&r->argv);
+	ferry_strvec_release(&r->env);
+	free(r->dir);
+	free(r->handler);
+	memset(r, 0, sizeof(*r));
+}
+
+int local_run_prepare(struct local_run *r, struct ferry_provider *p,
+		      const struct ferry_function *fn,
+		      const struct ferry_version *v, int warm,
+		      struct ferry_error *err)
 {
 	struct version_info vi = { 0 };
-	struct ferry_strvec argv = FERRY_STRVEC_INIT;
-	struct ferry_strvec env = FERRY_STRVEC_INIT;
-	struct ferry_proc_opts o = { 0 };
-	struct ferry_proc_result r;
-	json_t *res = NULL;
-	char *dir = NULL, *runner = NULL, *handler = NULL;
-	const char *program, *span;
-	size_t len;
+	char *runner = NULL;
 	int rc;
 
-	ferry_proc_result_init(&r);
+	memset(r, 0, sizeof(*r));
+	ferry_strvec_init(&r->argv);
+	ferry_strvec_init(&r->env);
 	if (!v)
 		return ferry_error_set(err, FERRY_ENOTFOUND,
 				       "local: function '%s' has no version to run",
@@ -842,7 +866,12 @@ static int local_invoke(struct ferry_provider *p,
 	rc = load_version(&vi, p, v, err);
 	if (rc)
 		goto out;
-	rc = unpack(&dir, p, &vi, err);
+	r->memory = vi.memory;
+	r->timeout = vi.timeout;
+	snprintf(r->runtime, sizeof(r->runtime), "%s", vi.runtime);
+	pthread_mutex_lock(&install_lock);
+	rc = unpack(&r->dir, p, &vi, err);
+	pthread_mutex_unlock(&install_lock);
 	if (rc)
 		goto out;
 	if (check_key(vi.handler_file, NULL)) {
@@ -852,12 +881,12 @@ static int local_invoke(struct ferry_provider *p,
 				     vi.handler_file);
 		goto out;
 	}
-	handler = ferry_path_join(dir, vi.handler_file);
-	if (!handler) {
+	r->handler = ferry_path_join(r->dir, vi.handler_file);
+	if (!r->handler) {
 		rc = oom(err);
 		goto out;
 	}
-	if (!ferry_fs_is_file(handler)) {
+	if (!ferry_fs_is_file(r->handler)) {
 		rc = ferry_error_set(err, FERRY_EFAIL,
 				     "function '%s' failed: its bundle has no "
 				     "handler file '%s'", fn->name,
@@ -865,30 +894,34 @@ static int local_invoke(struct ferry_provider *p,
 		goto out;
 	}
 	if (!strncmp(vi.runtime, "nodejs", 6)) {
-		program = "node";
+		r->program = "node";
+		pthread_mutex_lock(&install_lock);
 		rc = install_runner(&runner, p, "runner.js", err);
+		pthread_mutex_unlock(&install_lock);
 		if (rc)
 			goto out;
 		/* V8 reserves about 1 GiB of address space at start-up */
-		o.as_limit = (unsigned long long)vi.memory * MIB + 2048 * MIB;
-		if (ferry_strvec_push(&argv, "node") ||
-		    ferry_strvec_pushf(&argv, "--max-old-space-size=%u",
+		r->as_limit = (unsigned long long)vi.memory * MIB + 2048 * MIB;
+		if (ferry_strvec_push(&r->argv, "node") ||
+		    ferry_strvec_pushf(&r->argv, "--max-old-space-size=%u",
 				       vi.memory) ||
-		    ferry_strvec_push(&argv, runner))
+		    ferry_strvec_push(&r->argv, runner))
 			rc = oom(err);
 	} else if (!strncmp(vi.runtime, "python", 6)) {
-		program = "python3";
+		r->program = "python3";
+		pthread_mutex_lock(&install_lock);
 		rc = install_runner(&runner, p, "runner.py", err);
+		pthread_mutex_unlock(&install_lock);
 		if (rc)
 			goto out;
-		o.as_limit = (unsigned long long)vi.memory * MIB + 64 * MIB;
-		if (ferry_strvec_push(&argv, "python3") ||
-		    ferry_strvec_push(&argv, runner))
+		r->as_limit = (unsigned long long)vi.memory * MIB + 64 * MIB;
+		if (ferry_strvec_push(&r->argv, "python3") ||
+		    ferry_strvec_push(&r->argv, runner))
 			rc = oom(err);
 	} else if (!strcmp(vi.runtime, "provided")) {
-		program = NULL;
-		o.as_limit = (unsigned long long)vi.memory * MIB;
-		if (ferry_strvec_push(&argv, handler))
+		r->program = NULL;
+		r->as_limit = (unsigned long long)vi.memory * MIB;
+		if (ferry_strvec_push(&r->argv, r->handler))
 			rc = oom(err);
 	} else {
 		rc = ferry_error_set(err, FERRY_ECONFIG,
@@ -899,46 +932,71 @@ static int local_invoke(struct ferry_provider *p,
 	}
 	if (rc)
 		goto out;
-	if (program) {
-		if (ferry_strvec_push(&argv, handler) ||
-		    ferry_strvec_push(&argv, vi.handler_export ?
-				      vi.handler_export : "handler")) {
+	if (r->program) {
+		if (ferry_strvec_push(&r->argv, r->handler) ||
+		    ferry_strvec_push(&r->argv, vi.handler_export ?
+				      vi.handler_export : "handler") ||
+		    (warm && ferry_strvec_push(&r->argv, "--warm"))) {
 			rc = oom(err);
 			goto out;
 		}
-		warn_version(program, vi.runtime);
+		warn_version(r->program, vi.runtime);
 	}
-	if (terminate(&argv) || build_env(&env, p, fn, &vi) ||
-	    terminate(&env)) {
+	if (terminate(&r->argv) || build_env(&r->env, p, fn, &vi) ||
+	    terminate(&r->env))
 		rc = oom(err);
+out:
+	json_decref(vi.doc);
+	free(runner);
+	return rc;
+}
+
+int local_invoke(struct ferry_provider *p, const struct ferry_function *fn,
+		 const struct ferry_version *v, const struct ferry_buf *event,
+		 struct ferry_buf *result, struct ferry_error *err)
+{
+	struct local_run run;
+	struct version_info vi = { 0 };
+	struct ferry_proc_opts o = { 0 };
+	struct ferry_proc_result r;
+	json_t *res = NULL;
+	const char *span;
+	size_t len;
+	int rc;
+
+	ferry_proc_result_init(&r);
+	rc = local_run_prepare(&run, p, fn, v, 0, err);
+	if (rc)
 		goto out;
-	}
-	o.argv = (const char *const *)argv.items;
-	o.envp = (const char *const *)env.items;
-	o.cwd = dir;
+	vi.memory = run.memory;
+	vi.timeout = run.timeout;
+	o.argv = (const char *const *)run.argv.items;
+	o.envp = (const char *const *)run.env.items;
+	o.cwd = run.dir;
+	o.as_limit = run.as_limit;
 	o.stdin_data = event && event->len ? event->buf : "{}";
 	o.stdin_len = event && event->len ? event->len : 2;
-	o.timeout_ms = vi.timeout * 1000;
+	o.timeout_ms = run.timeout * 1000;
 	ferry_debug("local: running %s for function '%s' in %s",
-		    argv.items[0], fn->name, dir);
+		    run.argv.items[0], fn->name, run.dir);
 	rc = ferry_proc_run(&r, &o, err);
 	if (rc == FERRY_ENOTFOUND) {
 		ferry_error_clear(err);
 		rc = ferry_error_set(err, FERRY_EFAIL,
 				     "function '%s' needs '%s' (runtime %s), "
 				     "which is not installed or not in PATH",
-				     fn->name, program ? program : handler,
-				     vi.runtime);
+				     fn->name, run.program ? run.program :
+				     run.handler, run.runtime);
 	}
 	if (rc)
 		goto out;
 	log_lines(r.errout.buf, r.errout.len);
-	result_span(&r.out, program != NULL, &span, &len);
+	result_span(&r.out, run.program != NULL, &span, &len);
 	if (r.timed_out) {
 		rc = ferry_error_set(err, FERRY_ETIMEOUT,
 				     "function '%s' timed out after %u s "
 				     "(timeout: %u in ferry.yaml)", fn->name,
-				     vi.timeout, vi.timeout);
+				     run.timeout, run.timeout);
 		goto out;
 	}
 	if (!r.exited || r.status) {
@@ -956,13 +1014,48 @@ static int local_invoke(struct ferry_provider *p,
 		rc = oom(err);
 out:
 	json_decref(res);
-	json_decref(vi.doc);
 	ferry_proc_result_release(&r);
-	ferry_strvec_release(&argv);
-	ferry_strvec_release(&env);
-	free(dir);
-	free(runner);
-	free(handler);
+	local_run_release(&run);
+	return rc;
+}
+
+static int local_http_events(struct ferry_provider *p,
+			     const struct ferry_version *v,
+			     struct ferry_strvec *out, struct ferry_error *err)
+{
+	struct ferry_buf text = FERRY_BUF_INIT;
+	json_t *doc = NULL, *events, *e;
+	const char *method, *path;
+	size_t i;
+	int rc;
+
+	rc = local_get(p, v->id, &text, err);
+	if (rc)
+		goto out;
+	rc = ferry_json_object(&doc, text.buf, text.len, v->id, err);
+	if (rc)
+		goto out;
+	events = json_object_get(doc, "http");
+	if (!json_is_array(events)) {
+		/* published before versions recorded their routes */
+		rc = ferry_error_set(err, FERRY_ENOTFOUND,
+				     "local: version '%s' records no http "
+				     "events", v->id);
+		goto out;
+	}
+	json_array_foreach(events, i, e) {
+		method = json_string_value(json_object_get(e, "method"));
+		path = json_string_value(json_object_get(e, "path"));
+		if (!method || !path)
+			continue;
+		if (ferry_strvec_pushf(out, "%s %s", method, path)) {
+			rc = oom(err);
+			goto out;
+		}
+	}
+out:
+	json_decref(doc);
+	ferry_buf_release(&text);
 	return rc;
 }
 
@@ -991,4 +1084,7 @@ const struct ferry_provider_ops ferry_provider_local = {
 	.invoke = local_invoke,
 	.endpoint = local_endpoint,
 	.logs = NULL,
+	.http_events = local_http_events,
+	.invoke_warm = local_invoke_warm,
+	.stop_warm = local_stop_warm,
 };

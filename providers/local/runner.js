@@ -12,6 +12,14 @@
  * callback as third argument; ES modules (.mjs, or "type": "module") are
  * loaded with import(). The process exits as soon as the result is written,
  * like a frozen Lambda sandbox: pending timers do not delay the answer.
+ *
+ * Warm mode (`ferry serve`), with a third argument `--warm`: the handler
+ * is loaded once and the process answers requests until stdin ends. Each
+ * request is one line on stdin, {"event": E, "deadline": MS} (MS: epoch
+ * milliseconds), and gets one line on fd 3: {"result": R}, or the error
+ * object above, with "exit": true when the process is about to exit (an
+ * uncaught exception, a module that does not load). Requests are handled
+ * one at a time.
  */
 'use strict';
 
@@ -21,6 +29,7 @@ const url = require('url');
 
 const handlerFile = process.argv[2];
 const exportName = process.argv[3] || 'handler';
+const warm = process.argv[4] === '--warm';
 const codeDir = process.cwd();
 
 let done = false;
@@ -37,10 +46,7 @@ function relative(line) {
 		.split(url.pathToFileURL(codeDir).href + '/').join('');
 }
 
-function fail(e) {
-	if (done)
-		return;
-	done = true;
+function describe(e) {
 	let type = 'Error';
 	let message = String(e);
 	let stack = [];
@@ -52,8 +58,15 @@ function fail(e) {
 				.map((l) => relative(l.trim()))
 				.filter((l) => l && !l.includes('runner.js'));
 	}
+	return { errorType: type, errorMessage: message, stackTrace: stack };
+}
+
+function fail(e) {
+	if (done)
+		return;
+	done = true;
 	try {
-		emit({ errorType: type, errorMessage: message, stackTrace: stack });
+		emit(describe(e));
 	} finally {
 		process.exit(1);
 	}
@@ -68,8 +81,10 @@ console.debug = toStderr;
 console.trace = (...args) => toStderr(new Error(require('util').format(...args)).stack);
 process.stdout.write = process.stderr.write.bind(process.stderr);
 
-process.on('uncaughtException', fail);
-process.on('unhandledRejection', fail);
+if (!warm) {
+	process.on('uncaughtException', fail);
+	process.on('unhandledRejection', fail);
+}
 
 async function load() {
 	const href = url.pathToFileURL(handlerFile).href;
@@ -108,17 +123,8 @@ function context() {
 	};
 }
 
-async function main() {
-	let event;
-	const input = fs.readFileSync(0, 'utf8');
-	try {
-		event = input.trim() === '' ? {} : JSON.parse(input);
-	} catch (e) {
-		const err = new Error(`the event is not JSON: ${e.message}`);
-		err.name = 'Runtime.InvalidEvent';
-		throw err;
-	}
-	const fn = pick(await load());
+/* Run the handler once; the result as JSON text. */
+async function call(fn, event) {
 	const result = await new Promise((resolve, reject) => {
 		const callback = (err, res) => (err ? reject(err) : resolve(res));
 		let r;
@@ -139,9 +145,97 @@ async function main() {
 		err.name = 'Runtime.MarshalError';
 		throw err;
 	}
+	return text === undefined ? 'null' : text;
+}
+
+async function main() {
+	let event;
+	const input = fs.readFileSync(0, 'utf8');
+	try {
+		event = input.trim() === '' ? {} : JSON.parse(input);
+	} catch (e) {
+		const err = new Error(`the event is not JSON: ${e.message}`);
+		err.name = 'Runtime.InvalidEvent';
+		throw err;
+	}
+	const text = await call(pick(await load()), event);
 	done = true;
-	fs.writeSync(1, (text === undefined ? 'null' : text) + '\n');
+	fs.writeSync(1, text + '\n');
 	process.exit(0);
 }
 
-main().catch(fail);
+/* Warm mode: one request per stdin line, one answer per fd 3 line. */
+function serve() {
+	let fn = null;
+	let busy = false;
+	let pending = '';
+	const queue = [];
+
+	const answer = (text) => fs.writeSync(3, text + '\n');
+	const die = (e) => {
+		try {
+			answer(JSON.stringify(Object.assign(describe(e),
+							    { exit: true })));
+		} finally {
+			process.exit(1);
+		}
+	};
+	/* an error outside any handler call ends the process, as on Lambda */
+	process.on('uncaughtException', die);
+	process.on('unhandledRejection', die);
+
+	async function handle(line) {
+		let req;
+		try {
+			req = JSON.parse(line);
+		} catch (e) {
+			const err = new Error(`the request is not JSON: ${e.message}`);
+			err.name = 'Runtime.InvalidEvent';
+			answer(JSON.stringify(describe(err)));
+			return;
+		}
+		process.env.FERRY_DEADLINE_MS = String(req.deadline || 0);
+		try {
+			if (!fn)
+				fn = pick(await load());
+		} catch (e) {
+			die(e);
+			return;
+		}
+		try {
+			const text = await call(fn, req.event === undefined ?
+						{} : req.event);
+			answer('{"result":' + text + '}');
+		} catch (e) {
+			answer(JSON.stringify(describe(e)));
+		}
+	}
+
+	async function drain() {
+		if (busy)
+			return;
+		busy = true;
+		while (queue.length)
+			await handle(queue.shift());
+		busy = false;
+	}
+
+	process.stdin.setEncoding('utf8');
+	process.stdin.on('data', (chunk) => {
+		pending += chunk;
+		let nl;
+		while ((nl = pending.indexOf('\n')) >= 0) {
+			const line = pending.slice(0, nl);
+			pending = pending.slice(nl + 1);
+			if (line.trim() !== '')
+				queue.push(line);
+		}
+		drain();
+	});
+	process.stdin.on('end', () => process.exit(0));
+}
+
+if (warm)
+	serve();
+else
+	main().catch(fail);
