@@ -38,6 +38,7 @@
 #include "ferry/fs.h"
 #include "ferry/template.h"
 #include "template_git.h"
+#include "gitcli.h"
 
 static char base[] = "/tmp/ferry-tgit-XXXXXX";
 static char *srv;		/* bare repositories: tpl.git, evil.git */
@@ -48,53 +49,6 @@ static int daemon_port, httpd_port;
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* Run git with `args` (NULL-terminated) in `dir`; stdout into `out`. */
-static int git(const char *dir, struct ferry_buf *out, ...)
-{
-	const char *argv[40];
-	int fds[2], status, n = 0;
-	char buf[4096];
-	ssize_t got;
-	va_list ap;
-	pid_t pid;
-
-	argv[n++] = "git";
-	argv[n++] = "-c";
-	argv[n++] = "user.name=Ferry Test";
-	argv[n++] = "-c";
-	argv[n++] = "user.email=test@example.com";
-	argv[n++] = "-c";
-	argv[n++] = "commit.gpgsign=false";
-	argv[n++] = "-c";
-	argv[n++] = "tag.gpgsign=false";
-	va_start(ap, out);
-	while (n < 39 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	assert_int_equal(pipe(fds), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		if (chdir(dir))
-			_exit(127);
-		execvp("git", (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((got = read(fds[0], buf, sizeof(buf))) > 0)
-		if (out)
-			ferry_buf_add(out, buf, (size_t)got);
-	close(fds[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (out)
-		while (out->len && out->buf[out->len - 1] == '\n')
-			ferry_buf_truncate(out, out->len - 1);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
