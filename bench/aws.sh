@@ -42,6 +42,8 @@ say "building ferry (Release) into build/bench"
 cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >&2
 cmake --build "$BUILD" --target ferry -j "$(nproc)" >&2
 
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 # shellcheck source=../tests/moto.bash
 . "$REPO/tests/moto.bash"
 say "starting moto_server"
@@ -117,19 +119,6 @@ EOF
 )
 printf '%s\n' "$table"
 if (( WRITE_README )); then
-	python3 - "$BENCH/README.md" "$table" <<'PY'
-import sys
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-start, end = "<!-- aws-results -->", "<!-- /aws-results -->"
-block = start + "\n" + table + "\n" + end
-if start in text:
-    a = text.index(start)
-    b = text.index(end) + len(end)
-    text = text[:a] + block + text[b:]
-else:
-    text = text.rstrip("\n") + "\n\n## The aws provider\n\n" + block + "\n"
-open(path, "w").write(text)
-PY
+	readme_section aws-results "The aws provider" "$table"
 	echo "wrote $BENCH/README.md" >&2
 fi
