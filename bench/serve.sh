@@ -11,6 +11,8 @@
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 REPO=$(dirname "$BENCH")
 BUILD=$REPO/build-serve-bench
 FERRY=$BUILD/ferry
@@ -104,19 +106,6 @@ EOT
 )
 printf '%s\n' "$table"
 if (( WRITE_README )); then
-	python3 - "$BENCH/README.md" "$table" <<'PY'
-import sys
-path, table = sys.argv[1], sys.argv[2]
-text = open(path).read()
-start, end = "<!-- serve-results -->", "<!-- /serve-results -->"
-block = start + "\n" + table + "\n" + end
-if start in text:
-    a = text.index(start)
-    b = text.index(end) + len(end)
-    text = text[:a] + block + text[b:]
-else:
-    text = text.rstrip("\n") + "\n\n## The local HTTP gateway\n\n" + block + "\n"
-open(path, "w").write(text)
-PY
+	readme_section serve-results "The local HTTP gateway" "$table"
 	echo "wrote $BENCH/README.md" >&2
 fi
