@@ -132,14 +132,21 @@ bats_require_minimum_version 1.5.0
 	[ "$status" -ne 0 ]
 }
 
-@test "every command and option in the help is documented in docs/commands.md" {
-	doc="$FERRY_SOURCE_DIR/docs/commands.md"
+@test "every command has its page in docs/commands/, with every option; global options in docs/commands.md" {
+	index="$FERRY_SOURCE_DIR/docs/commands.md"
 	cmds=$(ferry help | sed -n '/^commands:/,/^$/p' | awk 'NF>1 {print $1}')
 	[ -n "$cmds" ]
 	for c in $cmds; do
-		grep -q "^## $c\b" "$doc" || { echo "undocumented command: $c"; return 1; }
-		for o in $(ferry help "$c" | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-			grep -q -- "$o" "$doc" || { echo "undocumented option of $c: $o"; return 1; }
+		page="$FERRY_SOURCE_DIR/docs/commands/$c.md"
+		[ -f "$page" ] || { echo "no page docs/commands/$c.md"; return 1; }
+		grep -q "^# ferry $c\$" "$page" || { echo "$page has no '# ferry $c' title"; return 1; }
+		grep -qF "(commands/$c.md)" "$index" || { echo "docs/commands.md does not link $c"; return 1; }
+		# the command's own options (the part of its help before the global ones)
+		for o in $(ferry help "$c" | sed '/^global options:/,$d' | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+			grep -q -- "$o" "$page" || { echo "undocumented option of $c: $o"; return 1; }
 		done
+	done
+	for o in $(ferry help | sed -n '/^options/,$p' | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+		grep -q -- "$o" "$index" || { echo "undocumented global option: $o"; return 1; }
 	done
 }
