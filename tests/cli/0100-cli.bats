@@ -14,13 +14,17 @@ bats_require_minimum_version 1.5.0
 @test "ferry help lists every command of the table" {
 	run ferry help
 	assert_status 0
-	for c in validate package deploy releases rollback invoke info prune remove version help; do
+	for c in init templates validate package deploy releases rollback invoke serve info prune remove completion version help; do
 		assert_output_contains "  $c "
 	done
+	# hidden commands stay out
+	refute grep -q "__complete\|__man" <<<"$output"
 }
 
 @test "ferry help CMD is the same text as ferry CMD --help and -h" {
-	for c in validate package deploy releases rollback invoke info prune remove version; do
+	cmds=$(ferry help | sed -n '/^commands:/,/^$/p' | awk 'NF>1 {print $1}' | grep -vx help)
+	[ "$(wc -w <<<"$cmds")" -ge 14 ]
+	for c in $cmds; do
 		a=$(ferry help "$c")
 		b=$(ferry "$c" --help)
 		c2=$(ferry "$c" -h)
