@@ -85,6 +85,11 @@ print(base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).
 	run ferry releases
 	assert_status 0
 	assert_output_contains "rollback"
+	# tab completion offers the stage's releases from the cache that
+	# deploy, rollback and releases keep (no network while completing)
+	run ferry __complete -- rollback ''
+	assert_status 0
+	[ "$(sort -n <<<"$output" | tr '\n' ' ')" = "1 2 3 " ]
 
 	# nothing changed since release 1: a deploy of the same code writes
 	# nothing (ferry counts every request it sends)
