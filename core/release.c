@@ -279,13 +279,37 @@ static char *artifact_key(const struct ferry_config *cfg, const char *sha)
 	return ferry_xstrfmt("%s/artifacts/%s.zip", cfg->service, sha);
 }
 
+/*
+ * FERRY_TEST_STEP_DELAY_MS=N makes every step that others can see (a
+ * write to the store, an activation, a publish) take N ms more, so that
+ * the crash tests can land kill -9 between steps of a command that
+ * otherwise takes a few milliseconds. Unset: nothing.
+ */
+static void test_step_delay(void)
+{
+	const char *v = getenv("FERRY_TEST_STEP_DELAY_MS");
+	struct timespec ts;
+	long ms;
+
+	if (!v)
+		return;
+	ms = strtol(v, NULL, 10);
+	if (ms <= 0 || ms > 10000)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
 static int put_text(struct ferry_provider *p, const char *key,
 		    const struct ferry_buf *text, int if_absent,
 		    struct ferry_error *err)
 {
 	struct ferry_blob blob = { text->buf, text->len, NULL };
+	int rc = p->ops->put(p, key, &blob, if_absent, err);
 
-	return p->ops->put(p, key, &blob, if_absent, err);
+	test_step_delay();
+	return rc;
 }
 
 /* "7.json" -> 7; 0 for anything else. */
@@ -959,6 +983,7 @@ static void publish_task(void *arg, size_t i)
 		ferry_progress_add(1, it->bundle->zipped);
 	if (!it->rc)
 		it->rc = publish(c->p, c->cfg, it, &it->err);
+	test_step_delay();
 	if (it->rc)
 		__atomic_store_n(&c->failed, 1, __ATOMIC_RELEASE);
 }
@@ -1014,6 +1039,7 @@ static void activate_task(void *arg, size_t i)
 		return;
 	ferry_error_init(&a->err);
 	a->rc = c->p->ops->activate(c->p, a->fn, &a->v, &a->err);
+	test_step_delay();
 	if (a->rc)
 		__atomic_store_n(&c->failed, 1, __ATOMIC_RELEASE);
 	else
