@@ -358,7 +358,7 @@ static void handle(struct serve *s, struct MHD_Connection *conn,
 	struct ferry_route_match m;
 	struct ferry_gw_request gr;
 	struct ferry_buf event = FERRY_BUF_INIT, result = FERRY_BUF_INIT;
-	struct ferry_function stub;
+	struct ferry_function named;	/* a live function ferry.yaml dropped */
 	const struct ferry_function *fn;
 	const union MHD_ConnectionInfo *ci;
 	struct ferry_version v;
@@ -427,9 +427,9 @@ static void handle(struct serve *s, struct MHD_Connection *conn,
 	fn = ferry_config_function(s->ctx->cfg, m.route->function);
 	if (!fn) {
 		/* live, but no longer in ferry.yaml: it still runs */
-		memset(&stub, 0, sizeof(stub));
-		stub.name = m.route->function;
-		fn = &stub;
+		memset(&named, 0, sizeof(named));
+		named.name = m.route->function;
+		fn = &named;
 	}
 	snprintf(v.id, sizeof(v.id), "%s", m.route->version);
 	rc = p->ops->invoke_warm ?
