@@ -6,6 +6,8 @@
 #
 #   bench/complete.sh [PATH-TO-FERRY]      (default: build/ferry)
 #   BENCH_RUNS=200 bench/complete.sh
+#   BENCH_NO_README=1 bench/complete.sh    (print only; else the table also
+#                                           goes into bench/README.md)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,9 +35,28 @@ cd "$work"
 hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$work/r.json" \
 	-n "ferry __complete -- invoke ''" "$FERRY __complete -- invoke ''" \
 	-n "ferry version" "$FERRY version" >&2
-python3 - "$work/r.json" <<'PY'
+rows=$(python3 - "$work/r.json" <<'PY'
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
-    print(f"{r['command']}: median {r['median'] * 1000:.2f} ms "
-          f"(mean {r['mean'] * 1000:.2f} ± {r['stddev'] * 1000:.2f} ms)")
+    print(f"| `{r['command']}` | {r['median'] * 1000:.2f} ms | "
+          f"{r['min'] * 1000:.2f} … {r['max'] * 1000:.2f} ms |")
 PY
+)
+table=$(cat <<EOT
+### Shell completion, run of $(date -u +%Y-%m-%d)
+
+- date: $(date -u); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)
+- ferry $(git -C "$REPO" rev-parse --short HEAD) (\`$FERRY\`); a project of 20 functions and 3 stages
+- command: \`bench/complete.sh\` (hyperfine -N, $RUNS runs each); goal: \`__complete\` under 10 ms
+
+| command | median | min … max |
+|---|---:|---:|
+$rows
+EOT
+)
+printf '%s\n' "$table"
+if [ -z "${BENCH_NO_README:-}" ]; then
+	. "$REPO/bench/lib.sh"
+	readme_section complete-results "Shell completion" "$table"
+	echo "wrote $REPO/bench/README.md" >&2
+fi
