@@ -147,6 +147,37 @@ fail:
 	_exit(127);
 }
 
+/*
+ * Did the child's exec succeed? The child writes {step, errno} to the
+ * report pipe when a step before exec fails; the pipe closes on exec
+ * (CLOEXEC). Reads and closes *report; on failure reaps the child and
+ * returns the error (FERRY_ENOTFOUND for a missing program).
+ */
+static int exec_report(int *report, pid_t pid,
+		       const struct ferry_proc_opts *opts,
+		       struct ferry_error *err)
+{
+	int failed[2] = { 0, 0 }, wstatus;
+	ssize_t n;
+
+	do {
+		n = read(*report, failed, sizeof(failed));
+	} while (n < 0 && errno == EINTR);
+	close_fd(report);
+	if (n != (ssize_t)sizeof(failed))
+		return 0;
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (failed[0] == STEP_CWD)
+		return ferry_error_errno(err, FERRY_EFAIL, failed[1],
+					 "cannot run '%s' in '%s'",
+					 opts->argv[0], opts->cwd);
+	return ferry_error_errno(err, failed[0] == STEP_EXEC &&
+				 failed[1] == ENOENT ?
+				 FERRY_ENOTFOUND : FERRY_EFAIL,
+				 failed[1], "cannot run '%s'", opts->argv[0]);
+}
+
 /* Append what is readable on *fd to b (up to max); close *fd at EOF. */
 static void drain(int *fd, struct ferry_buf *b, size_t max, int *nomem)
 {
@@ -184,7 +215,6 @@ int ferry_proc_run(struct ferry_proc_result *out,
 	long long deadline = 0;
 	pid_t pid = -1, parent = getpid();
 	int rc = 0, reaped = 0, wstatus = 0, nomem = 0, cancelled = 0;
-	int failed[2] = { 0, 0 };
 	int masked = 0, sigpipe_was_pending;
 	sigset_t pending;
 	ssize_t n;
@@ -227,25 +257,9 @@ int ferry_proc_run(struct ferry_proc_result *out,
 	close_fd(&perr[1]);
 	close_fd(&prep[1]);
 
-	/* Did exec succeed? The report pipe closes on exec (CLOEXEC). */
-	do {
-		n = read(prep[0], failed, sizeof(failed));
-	} while (n < 0 && errno == EINTR);
-	close_fd(&prep[0]);
-	if (n == (ssize_t)sizeof(failed)) {
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
+	rc = exec_report(&prep[0], pid, opts, err);
+	if (rc) {
 		pid = -1;
-		if (failed[0] == STEP_CWD)
-			rc = ferry_error_errno(err, FERRY_EFAIL, failed[1],
-					       "cannot run '%s' in '%s'",
-					       opts->argv[0], opts->cwd);
-		else
-			rc = ferry_error_errno(err, failed[0] == STEP_EXEC &&
-					       failed[1] == ENOENT ?
-					       FERRY_ENOTFOUND : FERRY_EFAIL,
-					       failed[1], "cannot run '%s'",
-					       opts->argv[0]);
 		goto out;
 	}
 
@@ -395,10 +409,9 @@ int ferry_proc_start(struct ferry_proc_child *out,
 		     const struct ferry_proc_opts *opts, struct ferry_error *err)
 {
 	int pin[2] = { -1, -1 }, pres[2] = { -1, -1 }, prep[2] = { -1, -1 };
-	int failed[2] = { 0, 0 }, wstatus, rc = 0;
+	int rc = 0;
 	sigset_t none;
 	pid_t pid, parent = getpid();
-	ssize_t n;
 
 	if (!opts->argv || !opts->argv[0] || !opts->argv[0][0])
 		return ferry_error_set(err, FERRY_EFAIL, "no program to run");
@@ -423,24 +436,9 @@ int ferry_proc_start(struct ferry_proc_child *out,
 	close_fd(&pin[0]);
 	close_fd(&pres[1]);
 	close_fd(&prep[1]);
-	do {
-		n = read(prep[0], failed, sizeof(failed));
-	} while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(failed)) {
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
-		if (failed[0] == STEP_CWD)
-			rc = ferry_error_errno(err, FERRY_EFAIL, failed[1],
-					       "cannot run '%s' in '%s'",
-					       opts->argv[0], opts->cwd);
-		else
-			rc = ferry_error_errno(err, failed[0] == STEP_EXEC &&
-					       failed[1] == ENOENT ?
-					       FERRY_ENOTFOUND : FERRY_EFAIL,
-					       failed[1], "cannot run '%s'",
-					       opts->argv[0]);
+	rc = exec_report(&prep[0], pid, opts, err);
+	if (rc)
 		goto out;
-	}
 	out->pid = pid;
 	out->in = pin[1];
 	out->out = pres[0];
