@@ -31,7 +31,11 @@ expect() { printf '{"statusCode":200,"body":"hello v%s"}\n' "$1"; }
 # write, a publish, an activation: FERRY_TEST_STEP_DELAY_MS, core/release.c),
 # so that the kill points spread over their steps rather than over process
 # start-up, which dominates a local deploy of a few milliseconds.
-slow() { FERRY_TEST_STEP_DELAY_MS=20 "$FERRY" "$@"; }
+# `exec` matters: run in the background, a function is a subshell, and
+# without it `kill -9 $!` would kill that subshell and leave ferry running
+# (still holding the lock when the next deploy starts).
+slow() { FERRY_TEST_STEP_DELAY_MS=20 exec "$FERRY" "$@"; }
+slow_fg() { FERRY_TEST_STEP_DELAY_MS=20 "$FERRY" "$@"; }
 
 # Seconds (decimal) for point $1 of $POINTS over a duration of $2 ns.
 delay() { awk -v i="$1" -v n="$POINTS" -v d="$2" 'BEGIN { printf "%.4f", d * i / n / 1e9 }'; }
@@ -52,7 +56,7 @@ print(nums[-2])'
 	# measure a deploy of a changed project
 	set_version 1
 	t0=$(now_ns)
-	run slow deploy
+	run slow_fg deploy
 	assert_status 0
 	duration=$(( $(now_ns) - t0 ))
 	prev=1
@@ -65,6 +69,10 @@ print(nums[-2])'
 		sleep "$(delay "$i" "$duration")"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "point $i: ferry survived the kill (pid $pid)" >&2
+			return 1
+		fi
 		# a lock left behind: the kill landed in the middle
 		[ -e .ferry/local/demo/dev/lock.json ] && interrupted=$((interrupted + 1))
 
@@ -103,7 +111,7 @@ print(nums[-2])'
 	run ferry deploy
 	assert_status 0
 	t0=$(now_ns)
-	run slow rollback
+	run slow_fg rollback
 	assert_status 0
 	duration=$(( $(now_ns) - t0 ))
 	interrupted=0
@@ -119,6 +127,10 @@ print(nums[-2])'
 		sleep "$(delay "$i" "$duration")"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "point $i: ferry survived the kill (pid $pid)" >&2
+			return 1
+		fi
 		# a lock left behind: the kill landed in the middle
 		[ -e .ferry/local/demo/dev/lock.json ] && interrupted=$((interrupted + 1))
 
