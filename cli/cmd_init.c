@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -120,7 +121,7 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 	const char *shown = args->pos_nr ? args->pos[0] : ".";
 	char *dest = NULL, *root = NULL, *tmp = NULL, *safe = NULL;
 	const char *v;
-	int rc = 0, i;
+	int rc = 0, i, tmp_fd = -1;
 
 	if (!spec)
 		spec = FERRY_TEMPLATE_DEFAULT;
@@ -151,7 +152,7 @@ static int run(struct ferry_ctx *ctx, const struct ferry_args *args,
 			goto out;
 		}
 		ferry_cli_note(ctx, "fetching template %s", safe);
-		rc = ferry_template_fetch(&root, &tmp, spec, err);
+		rc = ferry_template_fetch(&root, &tmp, &tmp_fd, spec, err);
 		if (!rc)
 			rc = ferry_template_instantiate(root, NULL, dest, &sets,
 							ferry_flag(args, "force"),
@@ -168,6 +169,8 @@ out:
 	free(safe);
 	if (tmp)
 		ferry_fs_remove_tree(tmp, NULL);
+	if (tmp_fd >= 0)
+		close(tmp_fd);
 	free(tmp);
 	free(root);
 	free(dest);

@@ -1,6 +1,7 @@
 /*
- * fs.c - whole-file reads, crash-safe writes, mkdir -p, rm -rf and a sorted
- * recursive walk. Knows nothing about ferry's store layout.
+ * fs.c - whole-file reads, crash-safe writes, mkdir -p, rm -rf, a sorted
+ * recursive walk, and temporary directories that outlive a crash only until
+ * the next sweep. Knows nothing about ferry's store layout.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ferry/fs.h"
@@ -309,6 +312,71 @@ int ferry_fs_remove_tree(const char *path, struct ferry_error *err)
 	if (!rc && rmdir(path) < 0 && errno != ENOENT)
 		rc = ferry_error_errno(err, FERRY_EFAIL, errno, "cannot remove '%s'", path);
 	return rc;
+}
+
+int ferry_fs_mkdtemp_held(char *tmpl, int *fd, struct ferry_error *err)
+{
+	int e;
+
+	*fd = -1;
+	if (!mkdtemp(tmpl))
+		return ferry_error_errno(err, FERRY_EFAIL, errno, "cannot create "
+					 "directory '%s'", tmpl);
+	*fd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	e = errno;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	rmdir(tmpl);
+	return ferry_error_errno(err, FERRY_EFAIL, e, "cannot lock directory "
+				 "'%s'", tmpl);
+}
+
+/* 1 if `path` is an old directory that no process holds a flock on. */
+static int abandoned(const char *path, time_t now, unsigned min_age)
+{
+	struct stat st;
+	int fd, free_ = 0;
+
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    now - st.st_mtime < (time_t)min_age)
+		return 0;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* held only for the instant of the test: a new owner cannot exist */
+	free_ = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return free_;
+}
+
+size_t ferry_fs_sweep_abandoned(const char *dir, const char *prefix,
+				unsigned min_age)
+{
+	size_t plen = strlen(prefix), removed = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	char *path;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, plen) || !de->d_name[plen])
+			continue;
+		path = ferry_path_join(dir, de->d_name);
+		if (!path)
+			break;
+		if (abandoned(path, now, min_age) &&
+		    ferry_fs_remove_tree(path, NULL) == 0)
+			removed++;
+		free(path);
+	}
+	closedir(d);
+	return removed;
 }
 
 int ferry_fs_exists(const char *path)

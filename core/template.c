@@ -1003,11 +1003,22 @@ static int read_meta(struct ferry_template_meta *m, const char *src,
 	return rc;
 }
 
-/* mkdtemp of "<parent>/.<base>.ferry-<what>-XXXXXX"; NULL with err set. */
-static char *temp_dir_next_to(const char *dest, const char *what,
+/*
+ * Seconds a temporary directory must be old before a sweep may take it:
+ * far more than the instant between its mkdtemp and its flock.
+ */
+#define SWEEP_MIN_AGE 10
+
+/*
+ * A held temporary directory "<parent>/.<base>.ferry-<what>-XXXXXX" (see
+ * ferry_fs_mkdtemp_held), after sweeping the ones a killed init left in
+ * the same place. NULL with err set.
+ */
+static char *temp_dir_next_to(const char *dest, const char *what, int *fd,
 			      struct ferry_error *err)
 {
-	char *copy = ferry_strdup(dest), *slash, *tmpl;
+	char *copy = ferry_strdup(dest), *slash, *prefix = NULL, *tmpl = NULL;
+	const char *parent;
 
 	if (!copy) {
 		nomem(err);
@@ -1015,19 +1026,22 @@ static char *temp_dir_next_to(const char *dest, const char *what,
 	}
 	slash = strrchr(copy, '/');
 	*slash = '\0';
-	tmpl = ferry_xstrfmt("%s/.%s.ferry-%s-XXXXXX", *copy ? copy : "",
-			     slash + 1, what);
-	free(copy);
+	parent = *copy ? copy : "/";
+	prefix = ferry_xstrfmt(".%s.ferry-%s-", slash + 1, what);
+	if (prefix)
+		tmpl = ferry_xstrfmt("%s/%sXXXXXX", *copy ? copy : "", prefix);
 	if (!tmpl) {
 		nomem(err);
-		return NULL;
+		goto out;
 	}
-	if (!mkdtemp(tmpl)) {
-		ferry_error_errno(err, FERRY_EFAIL, errno, "cannot create a "
-				  "directory next to '%s'", dest);
+	ferry_fs_sweep_abandoned(parent, prefix, SWEEP_MIN_AGE);
+	if (ferry_fs_mkdtemp_held(tmpl, fd, err)) {
 		free(tmpl);
-		return NULL;
+		tmpl = NULL;
 	}
+out:
+	free(prefix);
+	free(copy);
 	return tmpl;
 }
 
@@ -1041,6 +1055,7 @@ int ferry_template_instantiate(const char *src_dir, const char *builtin_name,
 	struct ferry_strvec vars = FERRY_STRVEC_INIT;
 	struct job j;
 	char *dest = NULL, *stage = NULL, *unpacked = NULL;
+	int stage_fd = -1, unpacked_fd = -1;
 	const char *src = src_dir;
 	struct stat st;
 	mode_t mask;
@@ -1100,7 +1115,8 @@ int ferry_template_instantiate(const char *src_dir, const char *builtin_name,
 	}
 
 	if (!src) {
-		unpacked = temp_dir_next_to(dest, "template", err);
+		unpacked = temp_dir_next_to(dest, "template", &unpacked_fd,
+					     err);
 		if (!unpacked) {
 			rc = err && err->code ? err->code : FERRY_EFAIL;
 			goto out;
@@ -1116,7 +1132,7 @@ int ferry_template_instantiate(const char *src_dir, const char *builtin_name,
 	if (rc)
 		goto out;
 
-	stage = temp_dir_next_to(dest, "init", err);
+	stage = temp_dir_next_to(dest, "init", &stage_fd, err);
 	if (!stage) {
 		rc = err && err->code ? err->code : FERRY_EFAIL;
 		goto out;
@@ -1174,6 +1190,11 @@ out:
 		ferry_fs_remove_tree(stage, NULL);
 	if (unpacked)
 		ferry_fs_remove_tree(unpacked, NULL);
+	/* the locks go last: a sweep must not take a tree being removed */
+	if (stage_fd >= 0)
+		close(stage_fd);
+	if (unpacked_fd >= 0)
+		close(unpacked_fd);
 	free(stage);
 	free(unpacked);
 	free(dest);

@@ -424,9 +424,10 @@ out:
 	return rc;
 }
 
-int ferry_template_fetch(char **root, char **tmp, const char *spec,
-			 struct ferry_error *err)
+int ferry_template_fetch(char **root, char **tmp, int *tmp_fd,
+			 const char *spec, struct ferry_error *err)
 {
+	int fd = -1;
 	struct ferry_template_src src;
 	struct ferry_error gerr, ignored;
 	char *dir = NULL, *gitdir = NULL, *top = NULL;
@@ -445,10 +446,12 @@ int ferry_template_fetch(char **root, char **tmp, const char *spec,
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* mkdtemp() creates it with mode 0700: the checkout stays private */
-	if (!mkdtemp(dir)) {
-		rc = ferry_error_errno(err, FERRY_EFAIL, errno, "cannot create "
-				       "a temporary directory in '%s'", base);
+	/* what a kill -9 left: nobody holds it any more (10 s covers the
+	 * instant between another fetch's mkdtemp and its lock) */
+	ferry_fs_sweep_abandoned(base, "ferry-template-", 10);
+	/* created with mode 0700: the checkout stays private */
+	rc = ferry_fs_mkdtemp_held(dir, &fd, err);
+	if (rc) {
 		free(dir);
 		dir = NULL;
 		goto out;
@@ -479,12 +482,16 @@ int ferry_template_fetch(char **root, char **tmp, const char *spec,
 		goto out;
 	*root = top;
 	*tmp = dir;
+	*tmp_fd = fd;
 	top = dir = NULL;
+	fd = -1;
 out:
 	if (dir) {
 		ferry_error_init(&ignored);
 		ferry_fs_remove_tree(dir, &ignored);
 	}
+	if (fd >= 0)
+		close(fd);
 	free(dir);
 	free(top);
 	free(gitdir);

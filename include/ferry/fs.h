@@ -46,6 +46,26 @@ int ferry_fs_mkdirs_parent(const char *path, struct ferry_error *err);
 /* rm -rf; a missing path is not an error. Does not follow symlinks. */
 int ferry_fs_remove_tree(const char *path, struct ferry_error *err);
 
+/*
+ * mkdtemp(3) of `tmpl` (which ends in "XXXXXX" and is rewritten in place)
+ * that also takes an exclusive flock(2) on the new directory. The lock
+ * lives as long as *fd stays open and dies with the process, even after
+ * kill -9; ferry_fs_sweep_abandoned() uses it to tell a directory in use
+ * from one whose creator died. The caller closes *fd when done (after the
+ * directory was renamed or removed).
+ */
+int ferry_fs_mkdtemp_held(char *tmpl, int *fd, struct ferry_error *err);
+
+/*
+ * Remove, best effort, the directories directly in `dir` whose names start
+ * with `prefix` (made by ferry_fs_mkdtemp_held), that no process holds and
+ * that were last modified at least `min_age` seconds ago (the age covers
+ * the instant between another process's mkdtemp and its flock). Returns
+ * how many were removed; failures are skipped silently.
+ */
+size_t ferry_fs_sweep_abandoned(const char *dir, const char *prefix,
+				unsigned min_age);
+
 /* 1 if path exists (lstat), 0 if not. */
 int ferry_fs_exists(const char *path);
 /* 1 if path is a directory (following symlinks). */

@@ -142,12 +142,15 @@ int ferry_template_is_git(const char *spec);
  * Fetch the template at `spec` (URL[#REF][//SUBDIR], or
  * gh:owner/repo[#REF][//SUBDIR]) into a new temporary directory; *root is
  * the template's directory inside it (SUBDIR applied), *tmp the directory
- * to remove afterwards (both owned by the caller, set only on success).
+ * to remove afterwards (both owned by the caller, set only on success),
+ * and *tmp_fd holds *tmp's lock (ferry_fs_mkdtemp_held): close it after
+ * removing *tmp. Directories under TMPDIR that a killed fetch left behind
+ * are swept first.
  * FERRY_ENOTFOUND when the repository, ref or subdir does not exist
  * (message names which), FERRY_EUSAGE for a malformed spec.
  * Implemented in core/template_git.c.
  */
-int ferry_template_fetch(char **root, char **tmp, const char *spec,
-			 struct ferry_error *err);
+int ferry_template_fetch(char **root, char **tmp, int *tmp_fd,
+			 const char *spec, struct ferry_error *err);
 
 #endif

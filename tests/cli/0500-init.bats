@@ -303,3 +303,65 @@ http_body() {
 	[ "$(jq -r .event <<<"$output")" = init ]
 	[ "$(jq -r '.files | index("bootstrap") != null' <<<"$output")" = true ]
 }
+
+# Wait until flock(1) in the background holds directory $1.
+wait_held() {
+	local i
+	for i in $(seq 100); do
+		flock -n "$1" true || return 0
+		sleep 0.05
+	done
+	echo "nobody took the lock of $1" >&2
+	return 1
+}
+
+@test "the next init sweeps what a killed init left, never what a live one holds" {
+	# a stage and an unpacked template left by kill -9: nobody holds them
+	mkdir .app.ferry-init-dead01 .app.ferry-template-dead02
+	echo half > .app.ferry-init-dead01/half-written
+	# one a running init holds (flock(1) takes the same lock ferry does)
+	mkdir .app.ferry-init-busy03
+	flock .app.ferry-init-busy03 sleep 60 &
+	holder=$!
+	# one just created, before its creator could lock it
+	mkdir .app.ferry-init-young4
+	touch -d '1 hour ago' .app.ferry-init-dead01 .app.ferry-template-dead02 \
+		.app.ferry-init-busy03
+	# another project's leftovers are not ours to take
+	mkdir .other.ferry-init-dead05
+	touch -d '1 hour ago' .other.ferry-init-dead05
+	wait_held .app.ferry-init-busy03
+	run ferry init -t node-worker app
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+	assert_status 0
+	[ -f app/ferry.yaml ]
+	[ ! -e .app.ferry-init-dead01 ]
+	[ ! -e .app.ferry-template-dead02 ]
+	[ -d .app.ferry-init-busy03 ]
+	[ -d .app.ferry-init-young4 ]
+	[ -d .other.ferry-init-dead05 ]
+}
+
+@test "a git template fetch sweeps the checkouts killed fetches left in TMPDIR" {
+	command -v git >/dev/null
+	export TMPDIR="$PWD/tmp"
+	mkdir -p "$TMPDIR/ferry-template-dead01" "$TMPDIR/ferry-template-busy02" src
+	touch -d '1 hour ago' "$TMPDIR/ferry-template-dead01" "$TMPDIR/ferry-template-busy02"
+	flock "$TMPDIR/ferry-template-busy02" sleep 60 &
+	holder=$!
+	printf 'service: {{service}}\nfunctions: {}\n' > src/ferry.yaml
+	git -C src init -q
+	git -C src add ferry.yaml
+	git -C src -c user.name=t -c user.email=t@example.com commit -qm tpl
+	wait_held "$TMPDIR/ferry-template-busy02"
+	run ferry init --template "file://$PWD/src" app
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+	assert_status 0
+	[ -f app/ferry.yaml ]
+	[ ! -e "$TMPDIR/ferry-template-dead01" ]
+	[ -d "$TMPDIR/ferry-template-busy02" ]
+	# and its own checkout is gone too
+	[ "$(ls "$TMPDIR")" = ferry-template-busy02 ]
+}

@@ -2,12 +2,14 @@
  * test_fs.c - file system helpers (core/fs.c) in a temporary directory:
  * whole-file reads and their limits, atomic and create-if-absent writes and
  * copies, mkdir -p, rm -rf next to symlinks, the sorted walk with skipped
- * directories, symlinks and cycles, and path joining and normalisation.
+ * directories, symlinks and cycles, path joining and normalisation, and
+ * held temporary directories with the sweep of abandoned ones.
  */
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,8 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -580,6 +584,85 @@ static void test_path_absolute(void **state)
 	free(got);
 }
 
+/* Set the mtime of fx->dir/rel to `ago` seconds in the past. */
+static void age(struct fixture *fx, const char *rel, int ago)
+{
+	struct timeval tv[2];
+
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= ago;
+	tv[1] = tv[0];
+	assert_int_equal(utimes(at(fx, rel), tv), 0);
+}
+
+static void test_mkdtemp_held_and_sweep(void **state)
+{
+	struct fixture *fx = *state;
+	struct ferry_buf dead = FERRY_BUF_INIT;
+	struct ferry_error err;
+	char held[PATH_MAX];
+	pid_t pid;
+	int fd, status;
+
+	ferry_error_init(&err);
+	snprintf(held, sizeof(held), "%s/.p.ferry-init-XXXXXX", fx->dir);
+	assert_int_equal(ferry_fs_mkdtemp_held(held, &fd, &err), 0);
+	assert_true(fd >= 0);
+	assert_true(ferry_fs_is_dir(held));
+	assert_string_not_equal(strrchr(held, '/') + 1, ".p.ferry-init-XXXXXX");
+	age(fx, strrchr(held, '/') + 1, 3600);
+
+	/* one made by a process killed with -9: its lock died with it */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char path[PATH_MAX];
+		int dfd;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/.p.ferry-init-XXXXXX",
+			 fx->dir);
+		if (ferry_fs_mkdtemp_held(path, &dfd, &err))
+			_exit(1);
+		f = fopen(at(fx, "dead-name"), "w");
+		if (!f || fputs(strrchr(path, '/') + 1, f) < 0 || fclose(f))
+			_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(ferry_fs_read(&dead, at(fx, "dead-name"), 0, &err), 0);
+	age(fx, dead.buf, 3600);
+	assert_true(ferry_fs_is_dir(at(fx, dead.buf)));
+
+	/* kept: too young, another prefix, not a directory */
+	assert_int_equal(mkdir(at(fx, ".p.ferry-init-young"), 0700), 0);
+	assert_int_equal(mkdir(at(fx, ".q.ferry-init-old"), 0700), 0);
+	age(fx, ".q.ferry-init-old", 3600);
+	put(fx, ".p.ferry-init-file", "x");
+	age(fx, ".p.ferry-init-file", 3600);
+
+	assert_int_equal(ferry_fs_sweep_abandoned(fx->dir, ".p.ferry-init-",
+						  10), 1);
+	assert_false(ferry_fs_exists(at(fx, dead.buf)));
+	assert_true(ferry_fs_is_dir(held));
+	assert_true(ferry_fs_is_dir(at(fx, ".p.ferry-init-young")));
+	assert_true(ferry_fs_is_dir(at(fx, ".q.ferry-init-old")));
+	assert_true(ferry_fs_is_file(at(fx, ".p.ferry-init-file")));
+
+	/* released by its owner, and no age asked: both go */
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(ferry_fs_sweep_abandoned(fx->dir, ".p.ferry-init-",
+						  0), 2);
+	assert_false(ferry_fs_exists(held));
+	assert_false(ferry_fs_exists(at(fx, ".p.ferry-init-young")));
+	assert_true(ferry_fs_is_dir(at(fx, ".q.ferry-init-old")));
+	/* a missing directory is no error */
+	assert_int_equal(ferry_fs_sweep_abandoned(at(fx, "none"), "x", 0), 0);
+	ferry_buf_release(&dead);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -600,6 +683,7 @@ int main(void)
 		T(test_walk_skip_dirs),
 		T(test_walk_symlinks),
 		T(test_exists_is_dir_is_file),
+		T(test_mkdtemp_held_and_sweep),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_path_absolute),
 	};

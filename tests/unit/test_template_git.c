@@ -508,7 +508,7 @@ static void test_parse(void **state)
 			assert_string_equal(err.msg, c->url);
 			/* and the public entry point says the same */
 			ferry_error_init(&err);
-			assert_int_equal(ferry_template_fetch(NULL, NULL,
+			assert_int_equal(ferry_template_fetch(NULL, NULL, NULL,
 							      c->spec, &err),
 					 c->rc);
 			assert_string_equal(err.msg, c->url);
@@ -571,12 +571,17 @@ static void fetch_ok(const char *repo_url, const char *suffix,
 	char *root = NULL, *tmp = NULL, *git_dir;
 	struct ferry_error err;
 	struct stat st;
-	int rc;
+	int rc, fd = -1;
 
 	ferry_error_init(&err);
-	rc = ferry_template_fetch(&root, &tmp, spec, &err);
+	rc = ferry_template_fetch(&root, &tmp, &fd, spec, &err);
 	if (rc)
 		fail_msg("'%s': %d %s", spec, rc, err.msg);
+	/* held while in use: a sweep by another init leaves it alone */
+	assert_true(fd >= 0);
+	assert_int_equal(ferry_fs_sweep_abandoned(tmpdir, "ferry-template-",
+						  0), 0);
+	assert_true(ferry_fs_is_dir(tmp));
 	for (size_t i = 0; files[i]; i += 2)
 		assert_file(root, files[i], files[i + 1]);
 	git_dir = ferry_path_join(tmp, ".git");
@@ -590,6 +595,7 @@ static void fetch_ok(const char *repo_url, const char *suffix,
 	assert_int_equal(strncmp(tmp, tmpdir, strlen(tmpdir)), 0);
 	assert_int_equal(strncmp(root, tmp, strlen(tmp)), 0);
 	assert_int_equal(ferry_fs_remove_tree(tmp, &err), 0);
+	assert_int_equal(close(fd), 0);
 	assert_int_equal(tmp_entries(), 0);
 	free(root);
 	free(tmp);
@@ -601,10 +607,10 @@ static void fetch_fails(const char *spec, int want, const char *msg)
 {
 	char *root = NULL, *tmp = NULL;
 	struct ferry_error err;
-	int rc;
+	int rc, fd = -1;
 
 	ferry_error_init(&err);
-	rc = ferry_template_fetch(&root, &tmp, spec, &err);
+	rc = ferry_template_fetch(&root, &tmp, &fd, spec, &err);
 	if (rc != want)
 		fail_msg("'%s': rc %d, want %d (%s)", spec, rc, want, err.msg);
 	if (strncmp(err.msg, msg, strlen(msg)))
@@ -612,6 +618,7 @@ static void fetch_fails(const char *spec, int want, const char *msg)
 			 msg);
 	assert_null(root);
 	assert_null(tmp);
+	assert_int_equal(fd, -1);
 	assert_int_equal(tmp_entries(), 0);
 }
 
@@ -814,9 +821,11 @@ static void test_credentials_hidden(void **state)
 	{
 		struct ferry_error err;
 		char *root = NULL, *tmp = NULL;
+		int fd = -1;
 
 		ferry_error_init(&err);
-		assert_int_equal(ferry_template_fetch(&root, &tmp, s, &err),
+		assert_int_equal(ferry_template_fetch(&root, &tmp, &fd, s,
+						      &err),
 				 FERRY_ENOTFOUND);
 		assert_null(strstr(err.msg, "t0ps3cret"));
 		assert_null(strstr(err.msg, "alice"));
@@ -881,11 +890,11 @@ static void test_interrupt(void **state)
 	if (pid == 0) {
 		struct ferry_error err;
 		char *root = NULL, *tmp = NULL;
-		int rc;
+		int rc, fd = -1;
 
 		ferry_error_init(&err);
 		ferry_cancel_request();
-		rc = ferry_template_fetch(&root, &tmp, url, &err);
+		rc = ferry_template_fetch(&root, &tmp, &fd, url, &err);
 		_exit(rc == FERRY_EINTR && !strcmp(err.msg, "interrupted") &&
 		      !root && !tmp && tmp_entries() == 0 ? 0 : 1);
 	}
