@@ -1,10 +1,12 @@
 /*
  * git.c - what ferry asks of git, through libgit2: the commit, branch and
  * dirty state of HEAD (for `${git:...}` variables and release records), and
- * a one-shot clone of a template repository into a fresh directory.
+ * a one-shot clone of a template repository into a fresh directory, with
+ * the ssh host key checked against known_hosts (core/known_hosts.c).
  * This is the only module that includes <git2.h>; libgit2 is initialised
  * once, on first use. It never pushes or writes to existing repositories.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #include "ferry/cancel.h"
 #include "ferry/error.h"
 #include "ferry/git.h"
+#include "ferry/known_hosts.h"
 #include "ferry/lazy.h"
 
 /*
@@ -279,9 +282,43 @@ fail:
 }
 
 struct clone_ctx {
+	unsigned port;		/* the ssh port of the URL (22 by default) */
 	int cancelled;		/* 1 once a callback saw ferry_cancelled() */
 	int cred_tries;		/* credential callback calls so far */
+	struct ferry_error why;	/* what a callback refused, if it did */
 };
+
+/*
+ * The port of "ssh://[user@]host[:port]/path" (any "scheme://" form); 22
+ * for the scp form "user@host:path", which cannot name one. libgit2 hands
+ * the certificate callback the host without its port, and known_hosts
+ * names a host on another port "[host]:port".
+ */
+static unsigned url_port(const char *url)
+{
+	const char *auth = strstr(url, "://"), *host, *end, *colon;
+	size_t start, stop;
+	unsigned long port;
+	char *num_end;
+
+	if (!auth)
+		return 22;
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	host = find_userinfo(url, &start, &stop) ? url + stop + 1 : auth;
+	if (*host == '[') {
+		host = memchr(host, ']', (size_t)(end - host));
+		if (!host)
+			return 22;
+	}
+	colon = memchr(host, ':', (size_t)(end - host));
+	if (!colon || !isdigit((unsigned char)colon[1]))
+		return 22;
+	port = strtoul(colon + 1, &num_end, 10);
+	if (num_end != end || !port || port > 65535)
+		return 22;
+	return (unsigned)port;
+}
 
 /* Transfer and sideband callbacks: abort the transfer on Ctrl-C. */
 static int on_transfer(const git_indexer_progress *stats, void *payload)
@@ -316,6 +353,36 @@ static int on_credentials(git_credential **out, const char *url,
 	if (c->cred_tries++ || !(allowed & GIT_CREDENTIAL_SSH_KEY))
 		return GIT_PASSTHROUGH;
 	return p_git_credential_ssh_key_from_agent(out, user ? user : "git");
+}
+
+/*
+ * Host keys: libgit2 1.5 accepts any ssh host key unless this callback
+ * refuses it (1.6 and later also read known_hosts, which this repeats), so
+ * the key is checked here as ssh would, before any credential is offered.
+ * Other certificates (https) are left to libgit2's own checks.
+ */
+static int on_certificate(git_cert *cert, int valid, const char *host,
+			  void *payload)
+{
+	struct clone_ctx *c = payload;
+	const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+
+	(void)valid;
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+		return GIT_PASSTHROUGH;
+	if (!host)
+		host = "";
+	if (!(hk->type & GIT_CERT_SSH_RAW) || !hk->hostkey ||
+	    !hk->hostkey_len) {
+		ferry_error_set(&c->why, FERRY_EAUTH, "ssh host %s did not "
+				"show its host key, so it cannot be checked",
+				host);
+		return GIT_ECERTIFICATE;
+	}
+	if (ferry_known_hosts_verify(host, c->port, hk->hostkey,
+				     hk->hostkey_len, NULL, &c->why))
+		return GIT_ECERTIFICATE;
+	return 0;
 }
 
 /* 1 if `ref` could be a (possibly abbreviated) commit id. */
@@ -389,6 +456,9 @@ static int clone_error(int rc, const struct clone_ctx *c, const char *url,
 
 	if (c->cancelled || ferry_cancelled())
 		return ferry_error_set(err, FERRY_EINTR, "interrupted");
+	/* a callback's own reason is more precise than libgit2's */
+	if (c->why.code)
+		return ferry_error_set(err, c->why.code, "%s", c->why.msg);
 	why = clone_reason(url);
 	if (!why)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
@@ -416,7 +486,7 @@ int ferry_git_clone(const char *dir, const char *url, const char *ref,
 	git_repository *repo = NULL;
 	git_reference *head = NULL;
 	git_object *commit = NULL;
-	struct clone_ctx ctx = { 0, 0 };
+	struct clone_ctx ctx;
 	char *shown = NULL;
 	int rc;
 
@@ -428,6 +498,9 @@ int ferry_git_clone(const char *dir, const char *url, const char *ref,
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
 	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.port = url_port(url);
+	ferry_error_init(&ctx.why);
 	if (p_git_clone_options_init(&copts, GIT_CLONE_OPTIONS_VERSION) < 0 ||
 	    p_git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION) < 0) {
 		rc = ferry_error_set(err, FERRY_EFAIL, "cannot set up a clone: "
@@ -444,6 +517,7 @@ int ferry_git_clone(const char *dir, const char *url, const char *ref,
 	copts.fetch_opts.callbacks.transfer_progress = on_transfer;
 	copts.fetch_opts.callbacks.sideband_progress = on_sideband;
 	copts.fetch_opts.callbacks.credentials = on_credentials;
+	copts.fetch_opts.callbacks.certificate_check = on_certificate;
 	copts.fetch_opts.callbacks.payload = &ctx;
 #if LIBGIT2_VER_MAJOR > 1 || (LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR >= 7)
 	/*
