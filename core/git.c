@@ -7,8 +7,12 @@
  * once, on first use. It never pushes or writes to existing repositories.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -282,6 +286,7 @@ fail:
 }
 
 struct clone_ctx {
+	const char *shown;	/* borrowed: the URL for messages */
 	unsigned port;		/* the ssh port of the URL (22 by default) */
 	int cancelled;		/* 1 once a callback saw ferry_cancelled() */
 	int cred_tries;		/* credential callback calls so far */
@@ -340,18 +345,70 @@ static int on_sideband(const char *str, int len, void *payload)
 }
 
 /*
+ * 0 if something accepts connections on the unix socket `path`, else an
+ * errno value. libssh2 reports a dead agent as a generic failure, which
+ * would read as "repository not found".
+ */
+static int agent_unreachable(const char *path)
+{
+	struct sockaddr_un sa;
+	size_t n = strlen(path);
+	int fd, e = 0;
+
+	if (n >= sizeof(sa.sun_path))
+		return ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, n + 1);
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)))
+		e = errno;
+	close(fd);
+	return e;
+}
+
+/*
  * Credentials: https userinfo in the URL is used by libgit2 itself; for ssh,
- * ask the ssh agent once (a second call means the key was refused, and
- * asking again would loop forever).
+ * ask the ssh agent once (a second call means its keys were refused, and
+ * asking again would loop forever). libgit2's own words for both cases
+ * ("authentication required but no callback set") would not help.
  */
 static int on_credentials(git_credential **out, const char *url,
 			  const char *user, unsigned int allowed, void *payload)
 {
 	struct clone_ctx *c = payload;
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	int e;
 
 	(void)url;
-	if (c->cred_tries++ || !(allowed & GIT_CREDENTIAL_SSH_KEY))
+	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
 		return GIT_PASSTHROUGH;
+	if (c->cred_tries++) {
+		ferry_error_set(&c->why, FERRY_EAUTH, "repository '%s' denied "
+				"access: the ssh server accepted none of the "
+				"keys of the ssh agent; add your public key "
+				"to the server, or add the right key to the "
+				"agent (ssh-add; ssh-add -l lists them)",
+				c->shown);
+		return GIT_EAUTH;
+	}
+	if (!sock || !*sock) {
+		ferry_error_set(&c->why, FERRY_EAUTH, "repository '%s' denied "
+				"access: ssh takes keys from an ssh agent, "
+				"and SSH_AUTH_SOCK is not set; start one and "
+				"add your key (eval \"$(ssh-agent)\"; ssh-add)",
+				c->shown);
+		return GIT_EAUTH;
+	}
+	e = agent_unreachable(sock);
+	if (e) {
+		ferry_error_errno(&c->why, FERRY_EAUTH, e, "repository '%s' "
+				  "denied access: cannot reach the ssh agent "
+				  "at SSH_AUTH_SOCK '%s'", c->shown, sock);
+		return GIT_EAUTH;
+	}
 	return p_git_credential_ssh_key_from_agent(out, user ? user : "git");
 }
 
@@ -499,6 +556,7 @@ int ferry_git_clone(const char *dir, const char *url, const char *ref,
 		goto out;
 	}
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.shown = shown;
 	ctx.port = url_port(url);
 	ferry_error_init(&ctx.why);
 	if (p_git_clone_options_init(&copts, GIT_CLONE_OPTIONS_VERSION) < 0 ||
