@@ -94,6 +94,17 @@ int aws_call(struct aws *a, const struct aws_request *r,
 void aws_error_code(const struct ferry_http_response *resp, char *out,
 		    size_t len);
 
+/*
+ * Query APIs (IAM, STS: form-encoded POST bodies, XML answers).
+ * aws_query_param() appends "name=value" to `b`, after a '&' unless `b`
+ * is empty, with `value` percent-encoded; 0 or FERRY_ENOMEM.
+ * aws_xml_text() returns the text of the first <tag>...</tag> of the
+ * answer's body as a new string, entities left as they are; NULL when
+ * there is none (or out of memory).
+ */
+int aws_query_param(struct ferry_buf *b, const char *name, const char *value);
+char *aws_xml_text(const struct ferry_http_response *resp, const char *tag);
+
 /* s3.c: the store operations of struct ferry_provider_ops. */
 int aws_s3_put(struct ferry_provider *p, const char *key,
 	       const struct ferry_blob *data, int if_absent,

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <ferry/log.h>
-#include <ferry/sigv4.h>
 
 #include "aws.h"
 
@@ -24,14 +23,6 @@
 	"\"Principal\":{\"Service\":\"lambda.amazonaws.com\"}," \
 	"\"Action\":\"sts:AssumeRole\"}]}"
 #define MARK "Created by ferry for "
-
-/* Append "&name=value" (value form-encoded) to a query body. */
-static int param(struct ferry_buf *b, const char *name, const char *value)
-{
-	if (ferry_buf_addf(b, "%s%s=", b->len ? "&" : "", name))
-		return FERRY_ENOMEM;
-	return ferry_sigv4_uri_encode(b, value, strlen(value), 0);
-}
 
 /*
  * One IAM action on role `role`; `params` holds further parameters,
@@ -46,9 +37,10 @@ static int iam_call(struct aws *a, const char *action, const char *role,
 	struct aws_request r;
 	int rc;
 
-	if (param(&body, "Action", action) || param(&body, "RoleName", role) ||
+	if (aws_query_param(&body, "Action", action) ||
+	    aws_query_param(&body, "RoleName", role) ||
 	    (params && ferry_buf_addf(&body, "&%s", params)) ||
-	    param(&body, "Version", IAM_VERSION) ||
+	    aws_query_param(&body, "Version", IAM_VERSION) ||
 	    ferry_strvec_push(&headers, "Content-Type: "
 			      "application/x-www-form-urlencoded; "
 			      "charset=utf-8")) {
@@ -70,23 +62,6 @@ out:
 	return rc;
 }
 
-/* The text of the first <tag>...</tag> of an XML answer, or NULL. */
-static char *xml_text(const struct ferry_http_response *resp,
-		      const char *tag)
-{
-	char open[64], close[64];
-	const char *b = resp->body.buf, *e;
-
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close, sizeof(close), "</%s>", tag);
-	b = b ? strstr(b, open) : NULL;
-	if (!b)
-		return NULL;
-	b += strlen(open);
-	e = strstr(b, close);
-	return e ? ferry_xstrfmt("%.*s", (int)(e - b), b) : NULL;
-}
-
 static char *default_role_name(const struct aws *a)
 {
 	return ferry_xstrfmt("%s-%s-ferry", a->cfg->service, a->cfg->stage);
@@ -104,9 +79,9 @@ static int get_role(struct aws *a, const char *name, char **arn,
 	snprintf(what, sizeof(what), "get role '%s'", name);
 	rc = iam_call(a, "GetRole", name, NULL, what, &resp, err);
 	if (!rc) {
-		*arn = xml_text(&resp, "Arn");
+		*arn = aws_xml_text(&resp, "Arn");
 		if (description)
-			*description = xml_text(&resp, "Description");
+			*description = aws_xml_text(&resp, "Description");
 		if (!*arn)
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "aws: %s: no Arn in the answer",
@@ -140,8 +115,10 @@ static int create_role(struct aws *a, const char *name, char **arn,
 
 	desc = ferry_xstrfmt(MARK "%s/%s; 'ferry remove' deletes it",
 			     a->cfg->service, a->cfg->stage);
-	if (!desc || param(&params, "AssumeRolePolicyDocument", TRUST_POLICY) ||
-	    param(&params, "Description", desc)) {
+	if (!desc ||
+	    aws_query_param(&params, "AssumeRolePolicyDocument",
+			    TRUST_POLICY) ||
+	    aws_query_param(&params, "Description", desc)) {
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -150,7 +127,7 @@ static int create_role(struct aws *a, const char *name, char **arn,
 	snprintf(what, sizeof(what), "create role '%s'", name);
 	rc = iam_call(a, "CreateRole", name, params.buf, what, &resp, err);
 	if (!rc) {
-		*arn = xml_text(&resp, "Arn");
+		*arn = aws_xml_text(&resp, "Arn");
 		if (!*arn)
 			rc = ferry_error_set(err, FERRY_EFAIL,
 					     "aws: %s: no Arn in the answer",
@@ -162,7 +139,7 @@ static int create_role(struct aws *a, const char *name, char **arn,
 	ferry_buf_reset(&params);
 	snprintf(what, sizeof(what),
 		 "attach the basic execution policy to role '%s'", name);
-	rc = param(&params, "PolicyArn", BASIC_POLICY) ?
+	rc = aws_query_param(&params, "PolicyArn", BASIC_POLICY) ?
 		     ferry_error_set(err, FERRY_ENOMEM, "out of memory") :
 		     iam_do(a, "AttachRolePolicy", name, params.buf, what, err);
 out:
@@ -246,7 +223,7 @@ int aws_role_remove_stage(struct ferry_provider *p, struct ferry_error *err)
 	ferry_info("removing the execution role %s", name);
 	snprintf(what, sizeof(what),
 		 "detach the basic execution policy from role '%s'", name);
-	if (param(&params, "PolicyArn", BASIC_POLICY)) {
+	if (aws_query_param(&params, "PolicyArn", BASIC_POLICY)) {
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
 	}

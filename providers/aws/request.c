@@ -1,8 +1,10 @@
 /*
  * request.c - one AWS API call: the URL from the service's endpoint, the
  * SigV4 signature, the HTTP exchange on a pooled handle, retries with
- * backoff, and the AWS error of a failed answer as a ferry_error. Knows
- * nothing about what any particular API means.
+ * backoff, and the AWS error of a failed answer as a ferry_error; and
+ * the two helpers of the query APIs (IAM, STS): form parameters and the
+ * text of an XML element. Knows nothing about what any particular API
+ * means.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -171,6 +173,28 @@ void aws_error_code(const struct ferry_http_response *resp, char *out,
 		if (e)
 			snprintf(out, len, "%.*s", (int)(e - b), b);
 	}
+}
+
+int aws_query_param(struct ferry_buf *b, const char *name, const char *value)
+{
+	if (ferry_buf_addf(b, "%s%s=", b->len ? "&" : "", name))
+		return FERRY_ENOMEM;
+	return ferry_sigv4_uri_encode(b, value, strlen(value), 0);
+}
+
+char *aws_xml_text(const struct ferry_http_response *resp, const char *tag)
+{
+	char open[64], close[64];
+	const char *b = resp->body.buf, *e;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	b = b ? strstr(b, open) : NULL;
+	if (!b)
+		return NULL;
+	b += strlen(open);
+	e = strstr(b, close);
+	return e ? ferry_xstrfmt("%.*s", (int)(e - b), b) : NULL;
 }
 
 /* The error message of a failed answer, into `out` ("" when none). */
