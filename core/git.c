@@ -413,10 +413,13 @@ static int on_credentials(git_credential **out, const char *url,
 }
 
 /*
- * Host keys: libgit2 1.5 accepts any ssh host key unless this callback
- * refuses it (1.6 and later also read known_hosts, which this repeats), so
- * the key is checked here as ssh would, before any credential is offered.
- * Other certificates (https) are left to libgit2's own checks.
+ * Host keys, checked here as ssh would, before any credential is offered;
+ * this verdict replaces libgit2's. libgit2 1.5.0 and older accept any key
+ * unless this callback refuses it; 1.5.1 (CVE-2023-22742) reads only
+ * ~/.ssh/known_hosts, through libssh2, which knows no wildcards, negation,
+ * @revoked or system file, and reports every refusal as "invalid or
+ * unknown remote ssh hostkey". Other certificates (https) are left to
+ * libgit2's own checks.
  */
 static int on_certificate(git_cert *cert, int valid, const char *host,
 			  void *payload)
