@@ -100,6 +100,21 @@ const char *__lsan_default_options(void)
 {
 	return "print_suppressions=0";
 }
+
+/*
+ * libgit2 1.5.1 (Debian 12) leaks on every ssh connection: the two path
+ * strings of its known_hosts loader (git_str_clear where git_str_dispose
+ * was meant, fixed in 1.5.2) and, when the connection succeeds, the
+ * libssh2 known_hosts list. Their stacks end in unnamed libgit2 frames
+ * that no suppression can name, so LeakSanitizer is told to ignore what
+ * an ssh clone allocates, and only that: other transports stay checked,
+ * and core/known_hosts.c, which runs inside it, has its own unit test.
+ */
+#if LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR == 5 && \
+	LIBGIT2_VER_REVISION < 2
+#include <sanitizer/lsan_interface.h>
+#define FERRY_LSAN_SSH 1
+#endif
 #endif
 
 static const char *git_msg(void)
@@ -323,6 +338,36 @@ static unsigned url_port(const char *url)
 	if (num_end != end || !port || port > 65535)
 		return 22;
 	return (unsigned)port;
+}
+
+#ifdef FERRY_LSAN_SSH
+/* 1 if libgit2 takes `url` over ssh (ssh://, scp form, ...). */
+static int is_ssh_url(const char *url)
+{
+	size_t n = strcspn(url, ":/");
+
+	if (strstr(url, "://"))
+		return !strncmp(url, "ssh://", 6) ||
+		       !strncmp(url, "ssh+git://", 10) ||
+		       !strncmp(url, "git+ssh://", 10);
+	return n && url[n] == ':';
+}
+#endif
+
+/* Around an ssh clone in sanitizer builds: see FERRY_LSAN_SSH above. */
+static void lsan_ssh(const char *url, int begin)
+{
+#ifdef FERRY_LSAN_SSH
+	if (!is_ssh_url(url))
+		return;
+	if (begin)
+		__lsan_disable();
+	else
+		__lsan_enable();
+#else
+	(void)url;
+	(void)begin;
+#endif
 }
 
 /* Transfer and sideband callbacks: abort the transfer on Ctrl-C. */
@@ -589,7 +634,9 @@ int ferry_git_clone(const char *dir, const char *url, const char *ref,
 	if (!ref && strncmp(url, "file://", 7))
 		copts.fetch_opts.depth = 1;
 #endif
+	lsan_ssh(url, 1);
 	rc = p_git_clone(&repo, url, dir, &copts);
+	lsan_ssh(url, 0);
 	if (rc < 0) {
 		rc = clone_error(rc, &ctx, url, shown, err);
 		goto out;
