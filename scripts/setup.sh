@@ -9,6 +9,7 @@ packages=(
 	libgit2-dev libjansson-dev libmicrohttpd-dev
 	libcmocka-dev bats zip unzip jq curl
 	lighttpd			# serves git-http-backend to the git template tests
+	openssh-server openssh-client	# sshd, ssh-agent, ssh-keyscan of the ssh template tests
 	man-db groff-base bsdextrautils	# the manual page test
 	bash-completion zsh fish	# shell completion tests
 	clang libclang-rt-14-dev	# fuzzing and sanitizers
