@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,7 +55,8 @@
 	X(git_object_peel) \
 	X(git_checkout_options_init) \
 	X(git_checkout_tree) \
-	X(git_credential_ssh_key_from_agent)
+	X(git_credential_ssh_key_from_agent) \
+	X(git_credential_username_new)
 
 #define DECLARE(f) static __typeof__(f) *p_##f;
 GIT2_FUNCS(DECLARE)
@@ -415,8 +417,28 @@ static int agent_unreachable(const char *path)
 }
 
 /*
+ * The user of an ssh URL without one: the local login name, as ssh and
+ * git use (`git clone ssh://host/path` logs in as you).
+ */
+static int login_name(git_credential **out)
+{
+	char buf[4096];
+	struct passwd pw, *found = NULL;
+	const char *name = NULL;
+
+	if (!getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) && found)
+		name = found->pw_name;
+	if (!name || !*name)
+		name = getenv("USER");
+	if (!name || !*name)
+		return GIT_PASSTHROUGH;
+	return p_git_credential_username_new(out, name);
+}
+
+/*
  * Credentials: https userinfo in the URL is used by libgit2 itself; for ssh,
- * ask the ssh agent once (a second call means its keys were refused, and
+ * the user is the URL's or the local login name, and the key comes from
+ * the ssh agent, asked once (a second call means its keys were refused, and
  * asking again would loop forever). libgit2's own words for both cases
  * ("authentication required but no callback set") would not help.
  */
@@ -428,6 +450,8 @@ static int on_credentials(git_credential **out, const char *url,
 	int e;
 
 	(void)url;
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return login_name(out);
 	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
 		return GIT_PASSTHROUGH;
 	if (c->cred_tries++) {

@@ -4,10 +4,11 @@
 # directory, on a free port of 127.0.0.1, stopped by PID in teardown_file)
 # and an ssh-agent holding the client key. HOME is per test, so
 # ~/.ssh/known_hosts is the test's own. Checks: a clone with a known host
-# key that deploys, #REF//SUBDIR, the scp form, the host key refused when
-# unknown, changed or revoked (exit 4, nothing written, no key offered),
-# hashed and wildcard known_hosts lines, and authentication failures
-# (no agent, dead agent, key not authorized) as exit 4 without secrets.
+# key that deploys, #REF//SUBDIR, no user in the URL (the local one), the
+# scp form, the host key refused when unknown, changed or revoked (exit
+# 4, nothing written, no key offered), hashed and wildcard known_hosts
+# lines, and authentication failures (no agent, dead agent, key not
+# authorized) as exit 4 without secrets.
 
 load ../helper
 
@@ -180,6 +181,16 @@ pubkey() {
 	[[ "$stderr" == *"no ref 'nope' in 'ssh://***@127.0.0.1:$SSH_PORT$SRV/tpl.git'"* ]]
 	[ ! -e c ]
 	assert_no_temp
+}
+
+@test "ssh:// without a user logs in as the local user, as ssh does" {
+	cp "$KEYS/known_hosts" "$KNOWN"
+	before=$(logins)
+	run ferry init --template "ssh://127.0.0.1:$SSH_PORT$SRV/tpl.git#v1//tpl" shop
+	assert_status 0
+	[ "$(cat shop/README.md)" = v1 ]
+	[ "$(logins)" -gt "$before" ]
+	grep -q "^Accepted publickey for $SSH_USER from" "$BATS_FILE_TMPDIR/sshd.log"
 }
 
 @test "the scp form USER@HOST:PATH, on port 22, with a plain known_hosts name" {
