@@ -8,6 +8,7 @@
  *   s3.c        the object store (put/get/list/del) in the bucket
  *   lambda.c    publish, activate, remove, invoke, endpoint
  *   iam.c       the execution role ferry creates when none is given
+ *   sts.c       the roles of a profile that assumes one (AssumeRole)
  *   credentials.c  credentials, region and endpoints (credentials.h)
  */
 #ifndef FERRY_PROVIDER_AWS_H
@@ -66,12 +67,19 @@ struct aws_request {
 	const char *body_sha256;	/* hex of body_path's content; NULL:
 					 * hashed here */
 	const char *response_path;	/* 2xx body to this file; NULL: memory */
+	/*
+	 * Sign with these; NULL: with the provider's, whose roles
+	 * aws_call() assumes first (sts.c passes each role's source).
+	 */
+	const struct ferry_aws_creds *creds;
 	/* For messages: "create function 'demo-dev-users'". */
 	const char *what;
 };
 
 /*
- * Send `r` signed with the provider's credentials and return 0 when the
+ * Send `r` signed with the provider's credentials (after assuming the
+ * roles they name, the first time: aws_sts_assume_roles()) or with
+ * r->creds, and return 0 when the
  * answer is 2xx, with the response in `resp` (initialised by the caller).
  * Throttling, 5xx, network errors, ResourceConflictException and
  * "update in progress" answers are retried up to a->max_attempts times
@@ -139,6 +147,17 @@ int aws_lambda_invoke(struct ferry_provider *p,
 int aws_lambda_endpoint(struct ferry_provider *p,
 			const struct ferry_function *fn, struct ferry_buf *url,
 			struct ferry_error *err);
+
+/*
+ * sts.c: assume the roles a->creds still names (credentials.h), each with
+ * the credentials the one before gave, and make the last role's
+ * credentials a->creds. Once: a no-op when no role is left. Thread-safe
+ * against other calls of it, which aws_call() makes before each request
+ * it signs with a->creds. A refusal by STS (4xx: AccessDenied...) is
+ * FERRY_EAUTH; the message names the role and the profile, never a
+ * secret. a->creds is unchanged on failure.
+ */
+int aws_sts_assume_roles(struct aws *a, struct ferry_error *err);
 
 /*
  * iam.c: the ARN of the execution role: providers.aws.role (a name is

@@ -5,9 +5,12 @@
  * itself: sections, "key = value", whole-line '#' and ';' comments; lines
  * that start with a blank continue a nested value and are skipped, as
  * Python's configparser (the AWS CLI's reader) would fold them away.
+ * For a profile that assumes a role it follows source_profile to the keys
+ * the chain starts from and lists the roles to assume.
  *
- * It does not sign requests (core/sigv4.c), assume roles, fetch SSO or
- * instance-metadata credentials, or refresh credentials that expire.
+ * It does not sign requests (core/sigv4.c), call STS (sts.c assumes the
+ * roles listed here), fetch SSO or instance-metadata credentials, or
+ * refresh credentials that expire.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -27,6 +30,9 @@
 #define INI_MAX (1u << 20)
 #define PROCESS_OUTPUT_MAX (1u << 20)
 #define PROCESS_TIMEOUT_MS 120000u
+#define DEFAULT_DURATION 3600u
+#define MIN_DURATION 900u
+#define MAX_DURATION 43200u
 
 /* What one file says about one profile. */
 struct profile {
@@ -35,6 +41,14 @@ struct profile {
 	char *token;		/* owned; secret */
 	char *region;		/* owned */
 	char *process;		/* owned */
+	char *role_arn;		/* owned; the assume-role keys from here */
+	char *source_profile;	/* owned */
+	char *credential_source; /* owned */
+	char *session_name;	/* owned */
+	char *external_id;	/* owned */
+	char *duration;		/* owned */
+	char *mfa_serial;	/* owned */
+	char *web_identity;	/* owned */
 	int missing;		/* the file does not exist */
 	int found;		/* the file has the profile's section */
 };
@@ -59,6 +73,14 @@ static void profile_release(struct profile *p)
 	wipe_free(p->token);
 	free(p->region);
 	wipe_free(p->process);
+	free(p->role_arn);
+	free(p->source_profile);
+	free(p->credential_source);
+	free(p->session_name);
+	free(p->external_id);
+	free(p->duration);
+	free(p->mfa_serial);
+	free(p->web_identity);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -145,6 +167,16 @@ static int keep_key(struct profile *p, const char *k, const char *ke,
 		{ "aws_security_token", offsetof(struct profile, token) },
 		{ "region", offsetof(struct profile, region) },
 		{ "credential_process", offsetof(struct profile, process) },
+		{ "role_arn", offsetof(struct profile, role_arn) },
+		{ "source_profile", offsetof(struct profile, source_profile) },
+		{ "credential_source",
+		  offsetof(struct profile, credential_source) },
+		{ "role_session_name", offsetof(struct profile, session_name) },
+		{ "external_id", offsetof(struct profile, external_id) },
+		{ "duration_seconds", offsetof(struct profile, duration) },
+		{ "mfa_serial", offsetof(struct profile, mfa_serial) },
+		{ "web_identity_token_file",
+		  offsetof(struct profile, web_identity) },
 	};
 	size_t i, n = (size_t)(ke - k);
 
@@ -293,8 +325,7 @@ int ferry_aws_split_command(struct ferry_strvec *out, const char *cmd,
 	return rc;
 }
 
-/* "2024-05-01T12:00:00Z", with optional fraction and "+hh:mm" offset. */
-static int parse_time(time_t *out, const char *s)
+int ferry_aws_time_parse(time_t *out, const char *s)
 {
 	struct tm tm = { 0 };
 	int n = 0, oh = 0, om = 0, sign = 0;
@@ -386,7 +417,7 @@ static int process_json(struct ferry_aws_creds *out, const char *what,
 		goto out;
 	}
 	if (json_field(&expiration, root, "Expiration") ||
-	    (expiration && parse_time(&c.expiration, expiration))) {
+	    (expiration && ferry_aws_time_parse(&c.expiration, expiration))) {
 		rc = ferry_error_set(err, FERRY_EAUTH,
 				     "%s printed an \"Expiration\" that is not an ISO 8601 time",
 				     what);
@@ -502,14 +533,28 @@ void ferry_aws_creds_init(struct ferry_aws_creds *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static void role_release(struct ferry_aws_role *r)
+{
+	free(r->arn);
+	free(r->session_name);
+	free(r->external_id);
+	free(r->profile);
+	memset(r, 0, sizeof(*r));
+}
+
 void ferry_aws_creds_release(struct ferry_aws_creds *c)
 {
+	size_t i;
+
 	if (!c)
 		return;
 	wipe_free(c->access_key_id);
 	wipe_free(c->secret_access_key);
 	wipe_free(c->session_token);
 	free(c->source);
+	for (i = 0; i < c->roles.nr; i++)
+		role_release(&c->roles.items[i]);
+	free(c->roles.items);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -554,43 +599,359 @@ static int half_pair(const char *where, const char *has, const char *lacks,
 			       where, has, lacks);
 }
 
-int ferry_aws_creds_resolve(struct ferry_aws_creds *out, const char *profile,
-			    struct ferry_error *err)
+/* The profiles entered so far while following source_profile. */
+struct walk {
+	struct ferry_strvec seen;	/* names, from the one asked for */
+	const char *cred_path;		/* borrowed */
+	const char *conf_path;		/* borrowed */
+	int explicit;			/* the profile was named (--profile) */
+};
+
+static int resolve_profile(struct ferry_aws_creds *out, struct walk *w,
+			   const char *name, const char *parent,
+			   struct ferry_error *err);
+
+/*
+ * The AWS_* key variables into `out`, whose source is `source`. Leaves
+ * `out` untouched when neither key variable is set.
+ */
+static int env_keys(struct ferry_aws_creds *out, const char *source,
+		    struct ferry_error *err)
 {
-	struct profile cp = { 0 }, fp = { 0 };
-	struct ferry_buf msg = FERRY_BUF_INIT;
 	const char *id = env("AWS_ACCESS_KEY_ID");
 	const char *secret = env("AWS_SECRET_ACCESS_KEY");
 	const char *token = env("AWS_SESSION_TOKEN");
-	const char *name = profile_name(profile), *process;
-	int explicit = profile && *profile, rc = 0;
-	char *cred_path = NULL, *conf_path = NULL, *where = NULL;
-	struct ferry_aws_creds c;
 
-	ferry_aws_creds_init(&c);
-	/* As with the AWS CLI, --profile wins over the variables. */
-	if (!explicit && (id || secret)) {
-		if (!secret) {
-			rc = half_pair("the environment", "AWS_ACCESS_KEY_ID",
-				       "AWS_SECRET_ACCESS_KEY", err);
+	if (!id && !secret)
+		return 0;
+	if (!secret)
+		return half_pair("the environment", "AWS_ACCESS_KEY_ID",
+				 "AWS_SECRET_ACCESS_KEY", err);
+	if (!id)
+		return half_pair("the environment", "AWS_SECRET_ACCESS_KEY",
+				 "AWS_ACCESS_KEY_ID", err);
+	out->access_key_id = ferry_strdup(id);
+	out->secret_access_key = ferry_strdup(secret);
+	out->session_token = token ? ferry_strdup(token) : NULL;
+	out->source = ferry_strdup(source);
+	if (!out->access_key_id || !out->secret_access_key || !out->source ||
+	    (token && !out->session_token))
+		return oom(err);
+	return 0;
+}
+
+/*
+ * The keys of profile `name` (cp: the credentials file, fp: the config
+ * file) or its credential_process. `parent` is the profile whose
+ * source_profile it is, or NULL for the profile asked for.
+ */
+static int profile_keys(struct ferry_aws_creds *out, const struct walk *w,
+			const char *name, const char *parent,
+			struct profile *cp, struct profile *fp,
+			struct ferry_error *err)
+{
+	struct ferry_buf msg = FERRY_BUF_INIT;
+	const char *process;
+	char *where = NULL;
+	int rc = 0;
+
+	where = ferry_xstrfmt("profile '%s' in '%s'", name, w->cred_path);
+	if (!where) {
+		rc = oom(err);
+		goto out;
+	}
+	if (!!cp->key_id != !!cp->secret) {
+		rc = cp->key_id ? half_pair(where, "aws_access_key_id",
+					    "aws_secret_access_key", err) :
+				  half_pair(where, "aws_secret_access_key",
+					    "aws_access_key_id", err);
+		goto out;
+	}
+	if (cp->key_id) {
+		take_keys(out, cp, where);
+		where = NULL;
+		goto out;
+	}
+	process = cp->process ? cp->process : fp->process;
+	if (process) {
+		rc = run_process(out, process, name, err);
+		goto out;
+	}
+	free(where);
+	where = ferry_xstrfmt("profile '%s' in '%s'", name, w->conf_path);
+	if (!where) {
+		rc = oom(err);
+		goto out;
+	}
+	if (!!fp->key_id != !!fp->secret) {
+		rc = fp->key_id ? half_pair(where, "aws_access_key_id",
+					    "aws_secret_access_key", err) :
+				  half_pair(where, "aws_secret_access_key",
+					    "aws_access_key_id", err);
+		goto out;
+	}
+	if (fp->key_id) {
+		take_keys(out, fp, where);
+		where = NULL;
+		goto out;
+	}
+	if (parent) {
+		ferry_buf_addf(&msg, "source_profile '%s' of profile '%s' has "
+			       "no credentials: ", name, parent);
+	} else {
+		ferry_buf_addf(&msg, "no aws credentials for profile '%s': ",
+			       name);
+		ferry_buf_addf(&msg, "AWS_ACCESS_KEY_ID and "
+			       "AWS_SECRET_ACCESS_KEY %s, ",
+			       w->explicit ? "are not used with --profile" :
+					     "are not set");
+	}
+	describe(&msg, w->cred_path, cp, name);
+	ferry_buf_addstr(&msg, ", ");
+	describe(&msg, w->conf_path, fp, name);
+	ferry_buf_addf(&msg, "; %s 'aws configure%s%s'",
+		       parent ? "run" : "set the variables or run",
+		       strcmp(name, "default") ? " --profile " : "",
+		       strcmp(name, "default") ? name : "");
+	rc = ferry_error_set(err, FERRY_EAUTH, "%s", msg.buf);
+out:
+	ferry_buf_release(&msg);
+	free(where);
+	return rc;
+}
+
+static int has_keys(const struct profile *cp, const struct profile *fp)
+{
+	return cp->key_id || cp->secret || fp->key_id || fp->secret;
+}
+
+/* role_session_name as STS takes it: 2-64 of [A-Za-z0-9_+=,.@-]. */
+static int session_name_ok(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-");
+
+	return !s[n] && n >= 2 && n <= 64;
+}
+
+/* "a -> b -> a": from the first time `again` was entered, then `again`. */
+static char *cycle_text(const struct ferry_strvec *seen, const char *again)
+{
+	struct ferry_buf b = FERRY_BUF_INIT;
+	long first = ferry_strvec_find(seen, again);
+	size_t i;
+	int rc = 0;
+
+	for (i = first < 0 ? seen->nr : (size_t)first; i < seen->nr; i++)
+		rc |= ferry_buf_addf(&b, "%s -> ", seen->items[i]);
+	rc |= ferry_buf_addstr(&b, again);
+	if (rc) {
+		ferry_buf_release(&b);
+		return NULL;
+	}
+	return ferry_buf_detach(&b);
+}
+
+/*
+ * Profile `name` assumes its role_arn: resolve its source into `out`,
+ * then append the role to out->roles.
+ */
+static int assume_profile(struct ferry_aws_creds *out, struct walk *w,
+			  const char *name, struct profile *cp,
+			  struct profile *fp, struct ferry_error *err)
+{
+#define PICK(field) (cp->field ? cp->field : fp->field)
+	const char *arn = PICK(role_arn), *source = PICK(source_profile);
+	const char *csrc = PICK(credential_source);
+	const char *session = PICK(session_name), *dur = PICK(duration);
+	const char *ext = PICK(external_id);
+	struct ferry_aws_role role = { 0 };
+	struct ferry_aws_creds base;
+	unsigned long duration = DEFAULT_DURATION;
+	char *end, *text = NULL;
+	int rc = 0;
+
+	ferry_aws_creds_init(&base);
+	if (PICK(mfa_serial)) {
+		rc = ferry_error_set(err, FERRY_EAUTH,
+				     "profile '%s': mfa_serial is not "
+				     "supported (assuming role '%s' needs an "
+				     "interactive MFA code); assume the role "
+				     "outside ferry and pass its keys in "
+				     "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY "
+				     "and AWS_SESSION_TOKEN", name, arn);
+		goto out;
+	}
+	if (PICK(web_identity)) {
+		rc = ferry_error_set(err, FERRY_EAUTH,
+				     "profile '%s': web_identity_token_file is "
+				     "not supported", name);
+		goto out;
+	}
+	if (source && csrc) {
+		rc = ferry_error_set(err, FERRY_ECONFIG,
+				     "profile '%s' sets both source_profile "
+				     "and credential_source; a role takes one",
+				     name);
+		goto out;
+	}
+	if (!source && !csrc) {
+		rc = ferry_error_set(err, FERRY_ECONFIG,
+				     "profile '%s' sets role_arn but neither "
+				     "source_profile nor credential_source",
+				     name);
+		goto out;
+	}
+	if (dur) {
+		errno = 0;
+		duration = strtoul(dur, &end, 10);
+		if (errno || end == dur || *end || *dur == '-' ||
+		    duration < MIN_DURATION || duration > MAX_DURATION) {
+			rc = ferry_error_set(err, FERRY_ECONFIG,
+					     "profile '%s': duration_seconds "
+					     "must be a number of seconds from "
+					     "%u to %u, not '%s'", name,
+					     MIN_DURATION, MAX_DURATION, dur);
 			goto out;
 		}
-		if (!id) {
-			rc = half_pair("the environment",
-				       "AWS_SECRET_ACCESS_KEY",
-				       "AWS_ACCESS_KEY_ID", err);
-			goto out;
-		}
-		c.access_key_id = ferry_strdup(id);
-		c.secret_access_key = ferry_strdup(secret);
-		c.session_token = token ? ferry_strdup(token) : NULL;
-		c.source = ferry_strdup("environment variables");
-		if (!c.access_key_id || !c.secret_access_key || !c.source ||
-		    (token && !c.session_token)) {
+	}
+	if (session && !session_name_ok(session)) {
+		rc = ferry_error_set(err, FERRY_ECONFIG,
+				     "profile '%s': role_session_name '%s' "
+				     "must be 2 to 64 letters, digits or "
+				     "_+=,.@-", name, session);
+		goto out;
+	}
+	if (csrc && !strcmp(csrc, "Environment")) {
+		text = ferry_xstrfmt("environment variables "
+				     "(credential_source of profile '%s')",
+				     name);
+		rc = text ? env_keys(&base, text, err) : oom(err);
+		if (!rc && !base.access_key_id)
+			rc = ferry_error_set(err, FERRY_EAUTH,
+					     "profile '%s' sets "
+					     "credential_source = Environment "
+					     "but AWS_ACCESS_KEY_ID and "
+					     "AWS_SECRET_ACCESS_KEY are not "
+					     "set", name);
+	} else if (csrc && (!strcmp(csrc, "Ec2InstanceMetadata") ||
+			    !strcmp(csrc, "EcsContainer"))) {
+		rc = ferry_error_set(err, FERRY_EAUTH,
+				     "profile '%s': credential_source = %s is "
+				     "not supported (only Environment is)",
+				     name, csrc);
+	} else if (csrc) {
+		rc = ferry_error_set(err, FERRY_ECONFIG,
+				     "profile '%s': credential_source '%s' is "
+				     "not Environment, Ec2InstanceMetadata or "
+				     "EcsContainer", name, csrc);
+	} else if (ferry_strvec_find(&w->seen, source) >= 0 &&
+		   (strcmp(source, name) || !has_keys(cp, fp))) {
+		/* Naming itself is how a profile with keys says "these". */
+		text = cycle_text(&w->seen, source);
+		rc = text ? ferry_error_set(err, FERRY_ECONFIG,
+					    "source_profile cycle: %s", text) :
+			    oom(err);
+	} else {
+		rc = resolve_profile(&base, w, source, name, err);
+	}
+	if (rc)
+		goto out;
+	free(text);
+	text = ferry_xstrfmt("role '%s' of profile '%s', assumed with %s",
+			     arn, name, base.source);
+	role.arn = ferry_strdup(arn);
+	role.session_name = session ? ferry_strdup(session) :
+				      ferry_xstrfmt("ferry-%lld",
+						    (long long)time(NULL));
+	role.external_id = ext ? ferry_strdup(ext) : NULL;
+	role.duration = (unsigned)duration;
+	role.profile = ferry_strdup(name);
+	if (!text || !role.arn || !role.session_name || !role.profile ||
+	    (ext && !role.external_id)) {
+		rc = oom(err);
+		goto out;
+	}
+	if (base.roles.nr == base.roles.alloc) {
+		size_t n = base.roles.alloc ? 2 * base.roles.alloc : 4;
+		struct ferry_aws_role *items = realloc(base.roles.items,
+						       n * sizeof(*items));
+
+		if (!items) {
 			rc = oom(err);
 			goto out;
 		}
-		goto done;
+		base.roles.items = items;
+		base.roles.alloc = n;
+	}
+	base.roles.items[base.roles.nr++] = role;
+	memset(&role, 0, sizeof(role));
+	free(base.source);
+	base.source = text;
+	text = NULL;
+	*out = base;
+	ferry_aws_creds_init(&base);
+out:
+	role_release(&role);
+	ferry_aws_creds_release(&base);
+	free(text);
+	return rc;
+#undef PICK
+}
+
+/*
+ * The credentials of profile `name`; `parent` is the profile that names
+ * it as source_profile, or NULL for the profile asked for.
+ */
+static int resolve_profile(struct ferry_aws_creds *out, struct walk *w,
+			   const char *name, const char *parent,
+			   struct ferry_error *err)
+{
+	struct profile cp = { 0 }, fp = { 0 };
+	const char *role;
+	int rc;
+
+	if (ferry_strvec_push(&w->seen, name))
+		return oom(err);
+	rc = ini_load(&cp, w->cred_path, name, 0, err);
+	if (!rc)
+		rc = ini_load(&fp, w->conf_path, name, 1, err);
+	if (rc)
+		goto out;
+	if (parent && !cp.found && !fp.found) {
+		rc = ferry_error_set(err, FERRY_ECONFIG,
+				     "source_profile '%s' of profile '%s' is "
+				     "in neither '%s' nor '%s'", name, parent,
+				     w->cred_path, w->conf_path);
+		goto out;
+	}
+	role = cp.role_arn ? cp.role_arn : fp.role_arn;
+	/* As botocore: a source profile's own keys end a chain. */
+	if (role && *role && (!parent || !has_keys(&cp, &fp)))
+		rc = assume_profile(out, w, name, &cp, &fp, err);
+	else
+		rc = profile_keys(out, w, name, parent, &cp, &fp, err);
+out:
+	profile_release(&cp);
+	profile_release(&fp);
+	return rc;
+}
+
+int ferry_aws_creds_resolve(struct ferry_aws_creds *out, const char *profile,
+			    struct ferry_error *err)
+{
+	struct walk w = { FERRY_STRVEC_INIT, NULL, NULL, 0 };
+	char *cred_path = NULL, *conf_path = NULL;
+	struct ferry_aws_creds c;
+	int rc = 0;
+
+	ferry_aws_creds_init(&c);
+	w.explicit = profile && *profile;
+	/* As with the AWS CLI, --profile wins over the variables. */
+	if (!w.explicit) {
+		rc = env_keys(&c, "environment variables", err);
+		if (rc || c.access_key_id)
+			goto done;
 	}
 	cred_path = file_path("AWS_SHARED_CREDENTIALS_FILE",
 			      ".aws/credentials");
@@ -599,75 +960,19 @@ int ferry_aws_creds_resolve(struct ferry_aws_creds *out, const char *profile,
 		rc = oom(err);
 		goto out;
 	}
-	rc = ini_load(&cp, cred_path, name, 0, err);
-	if (!rc)
-		rc = ini_load(&fp, conf_path, name, 1, err);
-	if (rc)
-		goto out;
-	where = ferry_xstrfmt("profile '%s' in '%s'", name, cred_path);
-	if (!where) {
-		rc = oom(err);
-		goto out;
-	}
-	if (!!cp.key_id != !!cp.secret) {
-		rc = cp.key_id ? half_pair(where, "aws_access_key_id",
-					   "aws_secret_access_key", err) :
-				 half_pair(where, "aws_secret_access_key",
-					   "aws_access_key_id", err);
-		goto out;
-	}
-	if (cp.key_id) {
-		take_keys(&c, &cp, where);
-		where = NULL;
-		goto done;
-	}
-	process = cp.process ? cp.process : fp.process;
-	if (process) {
-		rc = run_process(&c, process, name, err);
-		if (rc)
-			goto out;
-		goto done;
-	}
-	free(where);
-	where = ferry_xstrfmt("profile '%s' in '%s'", name, conf_path);
-	if (!where) {
-		rc = oom(err);
-		goto out;
-	}
-	if (!!fp.key_id != !!fp.secret) {
-		rc = fp.key_id ? half_pair(where, "aws_access_key_id",
-					   "aws_secret_access_key", err) :
-				 half_pair(where, "aws_secret_access_key",
-					   "aws_access_key_id", err);
-		goto out;
-	}
-	if (fp.key_id) {
-		take_keys(&c, &fp, where);
-		where = NULL;
-		goto done;
-	}
-	ferry_buf_addf(&msg, "no aws credentials for profile '%s': ", name);
-	ferry_buf_addf(&msg, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY %s, ",
-		       explicit ? "are not used with --profile" : "are not set");
-	describe(&msg, cred_path, &cp, name);
-	ferry_buf_addstr(&msg, ", ");
-	describe(&msg, conf_path, &fp, name);
-	ferry_buf_addf(&msg, "; set the variables or run 'aws configure%s%s'",
-		       strcmp(name, "default") ? " --profile " : "",
-		       strcmp(name, "default") ? name : "");
-	rc = ferry_error_set(err, FERRY_EAUTH, "%s", msg.buf);
-	goto out;
+	w.cred_path = cred_path;
+	w.conf_path = conf_path;
+	rc = resolve_profile(&c, &w, profile_name(profile), NULL, err);
 done:
-	*out = c;
-	ferry_aws_creds_init(&c);
+	if (!rc) {
+		*out = c;
+		ferry_aws_creds_init(&c);
+	}
 out:
 	ferry_aws_creds_release(&c);
-	profile_release(&cp);
-	profile_release(&fp);
-	ferry_buf_release(&msg);
+	ferry_strvec_release(&w.seen);
 	free(cred_path);
 	free(conf_path);
-	free(where);
 	return rc;
 }
 

@@ -19,8 +19,22 @@
  * it must print {"Version": 1, "AccessKeyId", "SecretAccessKey",
  * "SessionToken"?, "Expiration"?}.
  *
- * role_arn/source_profile, SSO, container and instance metadata
- * credentials are not supported.
+ * A profile with role_arn (in either file; the credentials file wins
+ * key by key, as botocore merges them) assumes that role, even when it
+ * also holds keys. Its source is source_profile (resolved like a profile,
+ * except that a source profile with keys uses them even if it has a
+ * role_arn too, which is how botocore ends a chain; a profile may name
+ * itself as source when it holds keys) or credential_source =
+ * Environment (the AWS_* key variables, --profile or not). Options:
+ * role_session_name (default "ferry-<unix time>"), external_id,
+ * duration_seconds (900 to 43200, default 3600). Resolution stops at the
+ * keys the chain starts from and lists the roles still to assume;
+ * providers/aws/sts.c assumes them (aws_sts_assume_roles(), on the first
+ * request). Nothing is cached on disk.
+ *
+ * Not supported, each refused with FERRY_EAUTH naming profile and key:
+ * mfa_serial (needs an interactive code), credential_source =
+ * Ec2InstanceMetadata or EcsContainer, web_identity_token_file; nor SSO.
  *
  * No message, log line or trace ever holds a secret value: errors name
  * the variables, files and profile looked at, never what they hold.
@@ -33,12 +47,32 @@
 #include <ferry/buf.h>
 #include <ferry/error.h>
 
+/* One role of an assume-role profile, as STS AssumeRole wants it. */
+struct ferry_aws_role {
+	char *arn;		/* owned: role_arn */
+	char *session_name;	/* owned: role_session_name or the default */
+	char *external_id;	/* owned; NULL if none */
+	unsigned duration;	/* duration_seconds */
+	char *profile;		/* owned: the profile that names the role */
+};
+
+struct ferry_aws_roles {
+	struct ferry_aws_role *items;
+	size_t nr, alloc;
+};
+
 struct ferry_aws_creds {
 	char *access_key_id;		/* owned */
 	char *secret_access_key;	/* owned; secret */
 	char *session_token;		/* owned; secret; NULL if none */
 	time_t expiration;		/* 0: does not expire */
 	char *source;			/* owned: where from, for -v */
+	/*
+	 * Roles still to assume, in order: items[0] with the keys above,
+	 * each next one with the credentials the one before gave. Empty:
+	 * the keys above are the credentials to sign with.
+	 */
+	struct ferry_aws_roles roles;
 };
 
 enum ferry_aws_service {
@@ -60,18 +94,25 @@ struct ferry_aws_endpoint {
 
 void ferry_aws_creds_init(struct ferry_aws_creds *c);
 
-/* Wipe the secrets and free the contents. Accepts NULL. */
+/* Wipe the secrets and free the contents, roles included. Accepts NULL. */
 void ferry_aws_creds_release(struct ferry_aws_creds *c);
 
 /*
  * Find credentials (see above). `profile` is the --profile value, or NULL.
- * `out` must be initialised; it is filled only on success.
+ * `out` must be initialised; it is filled only on success, with the roles
+ * still to assume in out->roles when the profile assumes one.
  * FERRY_EAUTH when none are found, naming every place looked at and the
  * profile; when a named profile exists in neither file; when only half a
  * key pair is set; when credential_process fails, prints no valid JSON or
- * returns expired credentials. FERRY_ECONFIG when a file cannot be read or
- * credential_process cannot be split into words. FERRY_EINTR when
- * cancelled while credential_process runs.
+ * returns expired credentials; when a source profile has no credentials,
+ * credential_source = Environment finds no key variables, or the profile
+ * uses what is not supported (above). FERRY_ECONFIG when a file cannot be
+ * read or credential_process cannot be split into words; when source
+ * profiles form a cycle (the message names it: "a -> b -> a"), a
+ * source_profile does not exist, a role profile sets both or neither of
+ * source_profile and credential_source, or duration_seconds,
+ * role_session_name or credential_source is not a valid value.
+ * FERRY_EINTR when cancelled while credential_process runs.
  */
 int ferry_aws_creds_resolve(struct ferry_aws_creds *out, const char *profile,
 			    struct ferry_error *err);
@@ -100,6 +141,13 @@ int ferry_aws_endpoint_resolve(struct ferry_aws_endpoint *out,
 
 /* Free the contents. Accepts NULL. */
 void ferry_aws_endpoint_release(struct ferry_aws_endpoint *e);
+
+/*
+ * Parse an ISO 8601 UTC time as AWS writes it ("2024-05-01T12:00:00Z",
+ * with an optional fraction and a "+hh:mm" offset instead of "Z") into
+ * `*out`. 0, or -1 when `s` is not such a time.
+ */
+int ferry_aws_time_parse(time_t *out, const char *s);
 
 /*
  * Split `cmd` into words like a POSIX shell (and Python's shlex.split)

@@ -65,7 +65,9 @@ static uint64_t count_call(struct aws *a, enum ferry_aws_service service,
 
 	pthread_mutex_lock(&a->lock);
 	a->calls[service]++;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+	/* AssumeRole is a POST that changes nothing of the deployment */
+	if (strcmp(method, "GET") && strcmp(method, "HEAD") &&
+	    service != FERRY_AWS_STS)
 		a->mutating[service]++;
 	/* xorshift64*: jitter needs spread, not secrecy */
 	x = a->seed ? a->seed : 0x9e3779b97f4a7c15ull;
@@ -306,6 +308,7 @@ static int send_once(struct aws *a, struct ferry_http *h,
 		     struct ferry_http_response *resp, struct ferry_error *err)
 {
 	const struct ferry_aws_endpoint *ep = &a->ep[r->service];
+	const struct ferry_aws_creds *c = r->creds ? r->creds : &a->creds;
 	struct ferry_buf url = FERRY_BUF_INIT, path = FERRY_BUF_INIT;
 	struct ferry_strvec headers = FERRY_STRVEC_INIT;
 	struct ferry_sigv4_header *sh = NULL;
@@ -350,9 +353,9 @@ static int send_once(struct aws *a, struct ferry_http *h,
 	sh[n].name = "Host";
 	sh[n++].value = host;
 	memset(&sr, 0, sizeof(sr));
-	creds.access_key_id = a->creds.access_key_id;
-	creds.secret_access_key = a->creds.secret_access_key;
-	creds.session_token = a->creds.session_token;
+	creds.access_key_id = c->access_key_id;
+	creds.secret_access_key = c->secret_access_key;
+	creds.session_token = c->session_token;
 	sr.method = r->method;
 	sr.path = path.buf;
 	sr.query = r->query ? r->query : "";
@@ -420,6 +423,11 @@ int aws_call(struct aws *a, const struct aws_request *r,
 				      r->body ? r->body_len : 0, err);
 	if (!(r->body_path && r->body_sha256) && rc)
 		return rc;
+	if (!r->creds) {
+		rc = aws_sts_assume_roles(a, err);
+		if (rc)
+			return rc;
+	}
 	h = take_handle(a);
 	if (!h)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");

@@ -3,7 +3,10 @@
  * credentials are looked for (environment, --profile, AWS_PROFILE, the
  * credentials and config files), INI details, credential_process (word
  * splitting, JSON, failures), messages that name every place looked at
- * and never a secret, region precedence and endpoint overrides.
+ * and never a secret, region precedence and endpoint overrides; profiles
+ * that assume a role (role_arn with source_profile or credential_source:
+ * chains, cycles, what is refused), resolved to the keys a chain starts
+ * from and the roles to assume (the STS calls are in test_aws_sts.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -365,6 +368,371 @@ static void test_missing_credentials_message(void **state)
 	assert_non_null(strstr(err.msg, "has no keys"));
 }
 
+/* The role `i` of `c` is `arn` of `profile`. */
+static void expect_role(const struct ferry_aws_creds *c, size_t i,
+			const char *arn, const char *profile)
+{
+	assert_true(i < c->roles.nr);
+	assert_string_equal(c->roles.items[i].arn, arn);
+	assert_string_equal(c->roles.items[i].profile, profile);
+}
+
+static void test_role_from_source_profile(void **state)
+{
+	static const char conf[] =
+		"[profile deploy]\n"
+		"role_arn = arn:aws:iam::123456789012:role/deploy\n"
+		"source_profile = base\n"
+		"role_session_name = ci-run\n"
+		"external_id = ext-42\n"
+		"duration_seconds = 1800\n"
+		"[profile plain]\n"
+		"role_arn = arn:aws:iam::123456789012:role/plain\n"
+		"source_profile = base\n"
+		"[profile keyed]\n"
+		"aws_access_key_id = AKIDKEYED\n"
+		"aws_secret_access_key = SECRETKEYED\n"
+		"role_arn = arn:aws:iam::123456789012:role/keyed\n"
+		"source_profile = base\n";
+	static const char creds[] =
+		"[base]\n"
+		"aws_access_key_id = AKIDBASE\n"
+		"aws_secret_access_key = SECRETBASE\n"
+		"[plain]\n"
+		"role_arn = arn:aws:iam::123456789012:role/fromcreds\n";
+	struct ferry_aws_creds c;
+	struct ferry_error err;
+	time_t before, after;
+	long long t;
+	char want[9000];
+
+	(void)state;
+	use_files(creds, conf);
+	ferry_aws_creds_init(&c);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_aws_creds_resolve(&c, "deploy", &err), 0);
+	/* the keys the chain starts from, and the role to assume with them */
+	assert_string_equal(c.access_key_id, "AKIDBASE");
+	assert_string_equal(c.secret_access_key, "SECRETBASE");
+	assert_int_equal(c.roles.nr, 1);
+	expect_role(&c, 0, "arn:aws:iam::123456789012:role/deploy", "deploy");
+	assert_string_equal(c.roles.items[0].session_name, "ci-run");
+	assert_string_equal(c.roles.items[0].external_id, "ext-42");
+	assert_int_equal(c.roles.items[0].duration, 1800);
+	snprintf(want, sizeof(want),
+		 "role 'arn:aws:iam::123456789012:role/deploy' of profile "
+		 "'deploy', assumed with profile 'base' in '%s'", cred_path);
+	assert_string_equal(c.source, want);
+	ferry_aws_creds_release(&c);
+	assert_null(c.roles.items);
+	assert_int_equal(c.roles.nr, 0);
+
+	/*
+	 * Defaults: session "ferry-<unix time>", 3600 s, no external id; a
+	 * role_arn in the credentials file wins over the config file's.
+	 */
+	before = time(NULL);
+	assert_int_equal(ferry_aws_creds_resolve(&c, "plain", &err), 0);
+	after = time(NULL);
+	assert_int_equal(c.roles.nr, 1);
+	expect_role(&c, 0, "arn:aws:iam::123456789012:role/fromcreds",
+		    "plain");
+	assert_int_equal(sscanf(c.roles.items[0].session_name, "ferry-%lld",
+				&t), 1);
+	assert_true(t >= (long long)before && t <= (long long)after);
+	assert_int_equal(c.roles.items[0].duration, 3600);
+	assert_null(c.roles.items[0].external_id);
+	ferry_aws_creds_release(&c);
+
+	/* A profile with keys and role_arn assumes the role (botocore). */
+	assert_int_equal(ferry_aws_creds_resolve(&c, "keyed", &err), 0);
+	assert_string_equal(c.access_key_id, "AKIDBASE");
+	assert_int_equal(c.roles.nr, 1);
+	expect_role(&c, 0, "arn:aws:iam::123456789012:role/keyed", "keyed");
+	ferry_aws_creds_release(&c);
+
+	/*
+	 * The key variables win over AWS_PROFILE, as with the AWS CLI: no
+	 * role. A profile named explicitly (--profile) skips them.
+	 */
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETENV", 1);
+	setenv("AWS_PROFILE", "deploy", 1);
+	assert_int_equal(ferry_aws_creds_resolve(&c, NULL, &err), 0);
+	assert_string_equal(c.access_key_id, "AKIDENV");
+	assert_int_equal(c.roles.nr, 0);
+	ferry_aws_creds_release(&c);
+	assert_int_equal(ferry_aws_creds_resolve(&c, "deploy", &err), 0);
+	assert_string_equal(c.access_key_id, "AKIDBASE");
+	assert_int_equal(c.roles.nr, 1);
+	ferry_aws_creds_release(&c);
+}
+
+static void test_role_chain(void **state)
+{
+	static const char conf[] =
+		"[profile a]\n"
+		"role_arn = arn:aws:iam::111111111111:role/a\n"
+		"source_profile = b\n"
+		"[profile b]\n"
+		"role_arn = arn:aws:iam::222222222222:role/b\n"
+		"source_profile = c\n"
+		"role_session_name = bee\n"
+		"[profile c]\n"
+		"aws_access_key_id = AKIDC\n"
+		"aws_secret_access_key = SECRETC\n"
+		/* keys and a role: as a source, its keys end the chain */
+		"[profile d]\n"
+		"role_arn = arn:aws:iam::444444444444:role/d\n"
+		"source_profile = e\n"
+		"[profile e]\n"
+		"role_arn = arn:aws:iam::555555555555:role/e\n"
+		"source_profile = c\n"
+		"aws_access_key_id = AKIDE\n"
+		"aws_secret_access_key = SECRETE\n"
+		/* a profile may name itself when it holds keys */
+		"[profile self]\n"
+		"role_arn = arn:aws:iam::666666666666:role/self\n"
+		"source_profile = self\n"
+		"aws_access_key_id = AKIDSELF\n"
+		"aws_secret_access_key = SECRETSELF\n";
+	struct ferry_aws_creds c;
+	struct ferry_error err;
+	char want[9000];
+
+	(void)state;
+	use_files(NULL, conf);
+	ferry_aws_creds_init(&c);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_aws_creds_resolve(&c, "a", &err), 0);
+	assert_string_equal(c.access_key_id, "AKIDC");
+	/* b's role first, with c's keys; then a's, with what b gave */
+	assert_int_equal(c.roles.nr, 2);
+	expect_role(&c, 0, "arn:aws:iam::222222222222:role/b", "b");
+	assert_string_equal(c.roles.items[0].session_name, "bee");
+	expect_role(&c, 1, "arn:aws:iam::111111111111:role/a", "a");
+	snprintf(want, sizeof(want),
+		 "role 'arn:aws:iam::111111111111:role/a' of profile 'a', "
+		 "assumed with role 'arn:aws:iam::222222222222:role/b' of "
+		 "profile 'b', assumed with profile 'c' in '%s'", conf_path);
+	assert_string_equal(c.source, want);
+	ferry_aws_creds_release(&c);
+
+	assert_int_equal(ferry_aws_creds_resolve(&c, "d", &err), 0);
+	assert_string_equal(c.access_key_id, "AKIDE");
+	assert_int_equal(c.roles.nr, 1);
+	expect_role(&c, 0, "arn:aws:iam::444444444444:role/d", "d");
+	ferry_aws_creds_release(&c);
+
+	assert_int_equal(ferry_aws_creds_resolve(&c, "self", &err), 0);
+	assert_string_equal(c.access_key_id, "AKIDSELF");
+	assert_int_equal(c.roles.nr, 1);
+	expect_role(&c, 0, "arn:aws:iam::666666666666:role/self", "self");
+	ferry_aws_creds_release(&c);
+}
+
+/* Resolving `profile` of config file `conf` fails with `code` and `want`. */
+static void expect_refused(const char *conf, const char *profile, int code,
+			   const char *want)
+{
+	struct ferry_aws_creds c;
+	struct ferry_error err;
+
+	use_files("[src]\naws_access_key_id = AKIDSRC\n"
+		  "aws_secret_access_key = SECRETSRC\n", conf);
+	ferry_aws_creds_init(&c);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_aws_creds_resolve(&c, profile, &err), code);
+	if (strcmp(err.msg, want))
+		fail_msg("profile '%s': got '%s', want '%s'", profile, err.msg,
+			 want);
+	assert_null(strstr(err.msg, "SECRETSRC"));
+	assert_null(strstr(err.msg, "AKIDSRC"));
+	assert_null(c.access_key_id);
+	assert_int_equal(c.roles.nr, 0);
+}
+
+static void test_role_cycle(void **state)
+{
+	static const char conf[] =
+		"[profile a]\n"
+		"role_arn = arn:aws:iam::123456789012:role/a\n"
+		"source_profile = b\n"
+		"[profile b]\n"
+		"role_arn = arn:aws:iam::123456789012:role/b\n"
+		"source_profile = a\n"
+		"[profile top]\n"
+		"role_arn = arn:aws:iam::123456789012:role/top\n"
+		"source_profile = a\n"
+		"[profile me]\n"
+		"role_arn = arn:aws:iam::123456789012:role/me\n"
+		"source_profile = me\n";
+
+	(void)state;
+	expect_refused(conf, "a", FERRY_ECONFIG,
+		       "source_profile cycle: a -> b -> a");
+	/* the message names the cycle, not the way into it */
+	expect_refused(conf, "top", FERRY_ECONFIG,
+		       "source_profile cycle: a -> b -> a");
+	/* naming itself without keys of its own loops too */
+	expect_refused(conf, "me", FERRY_ECONFIG,
+		       "source_profile cycle: me -> me");
+}
+
+static void test_role_credential_source(void **state)
+{
+	static const char conf[] =
+		"[profile envrole]\n"
+		"role_arn = arn:aws:iam::123456789012:role/env\n"
+		"credential_source = Environment\n"
+		"[profile ec2]\n"
+		"role_arn = arn:aws:iam::123456789012:role/ec2\n"
+		"credential_source = Ec2InstanceMetadata\n"
+		"[profile ecs]\n"
+		"role_arn = arn:aws:iam::123456789012:role/ecs\n"
+		"credential_source = EcsContainer\n"
+		"[profile typo]\n"
+		"role_arn = arn:aws:iam::123456789012:role/typo\n"
+		"credential_source = environment\n"
+		"[profile both]\n"
+		"role_arn = arn:aws:iam::123456789012:role/both\n"
+		"credential_source = Environment\n"
+		"source_profile = src\n"
+		"[profile neither]\n"
+		"role_arn = arn:aws:iam::123456789012:role/neither\n";
+	struct ferry_aws_creds c;
+	struct ferry_error err;
+
+	(void)state;
+	/* the variables are the source, also with an explicit profile */
+	use_files(NULL, conf);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETENV", 1);
+	setenv("AWS_SESSION_TOKEN", "TOKENENV", 1);
+	ferry_aws_creds_init(&c);
+	ferry_error_init(&err);
+	assert_int_equal(ferry_aws_creds_resolve(&c, "envrole", &err), 0);
+	assert_string_equal(c.access_key_id, "AKIDENV");
+	assert_string_equal(c.secret_access_key, "SECRETENV");
+	assert_string_equal(c.session_token, "TOKENENV");
+	assert_int_equal(c.roles.nr, 1);
+	expect_role(&c, 0, "arn:aws:iam::123456789012:role/env", "envrole");
+	assert_string_equal(c.source,
+			    "role 'arn:aws:iam::123456789012:role/env' of "
+			    "profile 'envrole', assumed with environment "
+			    "variables (credential_source of profile "
+			    "'envrole')");
+	ferry_aws_creds_release(&c);
+
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+	expect_refused(conf, "envrole", FERRY_EAUTH,
+		       "profile 'envrole' sets credential_source = "
+		       "Environment but AWS_ACCESS_KEY_ID and "
+		       "AWS_SECRET_ACCESS_KEY are not set");
+	expect_refused(conf, "ec2", FERRY_EAUTH,
+		       "profile 'ec2': credential_source = "
+		       "Ec2InstanceMetadata is not supported (only "
+		       "Environment is)");
+	expect_refused(conf, "ecs", FERRY_EAUTH,
+		       "profile 'ecs': credential_source = EcsContainer is "
+		       "not supported (only Environment is)");
+	expect_refused(conf, "typo", FERRY_ECONFIG,
+		       "profile 'typo': credential_source 'environment' is "
+		       "not Environment, Ec2InstanceMetadata or "
+		       "EcsContainer");
+	expect_refused(conf, "both", FERRY_ECONFIG,
+		       "profile 'both' sets both source_profile and "
+		       "credential_source; a role takes one");
+	expect_refused(conf, "neither", FERRY_ECONFIG,
+		       "profile 'neither' sets role_arn but neither "
+		       "source_profile nor credential_source");
+}
+
+static void test_role_refused(void **state)
+{
+	static const char conf[] =
+		"[profile mfa]\n"
+		"role_arn = arn:aws:iam::123456789012:role/mfa\n"
+		"source_profile = src\n"
+		"mfa_serial = arn:aws:iam::123456789012:mfa/me\n"
+		"[profile web]\n"
+		"role_arn = arn:aws:iam::123456789012:role/web\n"
+		"web_identity_token_file = /var/run/token\n"
+		"[profile gone]\n"
+		"role_arn = arn:aws:iam::123456789012:role/gone\n"
+		"source_profile = nothere\n"
+		"[profile empty]\n"
+		"role_arn = arn:aws:iam::123456789012:role/empty\n"
+		"source_profile = nokeys\n"
+		"[profile nokeys]\n"
+		"region = eu-west-1\n";
+	char want[9000];
+
+	(void)state;
+	expect_refused(conf, "mfa", FERRY_EAUTH,
+		       "profile 'mfa': mfa_serial is not supported (assuming "
+		       "role 'arn:aws:iam::123456789012:role/mfa' needs an "
+		       "interactive MFA code); assume the role outside ferry "
+		       "and pass its keys in AWS_ACCESS_KEY_ID, "
+		       "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN");
+	expect_refused(conf, "web", FERRY_EAUTH,
+		       "profile 'web': web_identity_token_file is not "
+		       "supported");
+	snprintf(want, sizeof(want),
+		 "source_profile 'nothere' of profile 'gone' is in neither "
+		 "'%s' nor '%s'", cred_path, conf_path);
+	expect_refused(conf, "gone", FERRY_ECONFIG, want);
+	snprintf(want, sizeof(want),
+		 "source_profile 'nokeys' of profile 'empty' has no "
+		 "credentials: '%s' has no profile 'nokeys', profile "
+		 "'nokeys' in '%s' has no keys; run 'aws configure "
+		 "--profile nokeys'", cred_path, conf_path);
+	expect_refused(conf, "empty", FERRY_EAUTH, want);
+}
+
+static void test_role_bad_values(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *want;
+	} cases[] = {
+		{ "duration_seconds = 899",
+		  "profile 'r': duration_seconds must be a number of seconds "
+		  "from 900 to 43200, not '899'" },
+		{ "duration_seconds = 43201",
+		  "profile 'r': duration_seconds must be a number of seconds "
+		  "from 900 to 43200, not '43201'" },
+		{ "duration_seconds = 1h",
+		  "profile 'r': duration_seconds must be a number of seconds "
+		  "from 900 to 43200, not '1h'" },
+		{ "duration_seconds = -3600",
+		  "profile 'r': duration_seconds must be a number of seconds "
+		  "from 900 to 43200, not '-3600'" },
+		{ "duration_seconds =",
+		  "profile 'r': duration_seconds must be a number of seconds "
+		  "from 900 to 43200, not ''" },
+		{ "role_session_name = x",
+		  "profile 'r': role_session_name 'x' must be 2 to 64 "
+		  "letters, digits or _+=,.@-" },
+		{ "role_session_name = two words",
+		  "profile 'r': role_session_name 'two words' must be 2 to 64 "
+		  "letters, digits or _+=,.@-" },
+	};
+	char conf[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(conf, sizeof(conf),
+			 "[profile r]\n"
+			 "role_arn = arn:aws:iam::123456789012:role/r\n"
+			 "source_profile = src\n%s\n", cases[i].line);
+		expect_refused(conf, "r", FERRY_ECONFIG, cases[i].want);
+	}
+}
+
 static void expect_region(const char *explicit_region, const char *profile,
 			  const char *want)
 {
@@ -539,6 +907,13 @@ int main(void)
 				       clean_env),
 		cmocka_unit_test_setup(test_missing_credentials_message,
 				       clean_env),
+		cmocka_unit_test_setup(test_role_from_source_profile,
+				       clean_env),
+		cmocka_unit_test_setup(test_role_chain, clean_env),
+		cmocka_unit_test_setup(test_role_cycle, clean_env),
+		cmocka_unit_test_setup(test_role_credential_source, clean_env),
+		cmocka_unit_test_setup(test_role_refused, clean_env),
+		cmocka_unit_test_setup(test_role_bad_values, clean_env),
 		cmocka_unit_test_setup(test_region_precedence, clean_env),
 		cmocka_unit_test_setup(test_endpoints, clean_env),
 		cmocka_unit_test_setup(test_split_command, clean_env),
