@@ -4,7 +4,8 @@
 # check with the emulator's own API that alias `live` points at a version
 # whose CodeSha256 is the bundle's, deploy a change, roll back, a no-op
 # deploy with no mutating call, invoke, info, remove; signatures checked by
-# moto itself; credential errors.
+# moto itself; credential errors; a profile that assumes a role (STS
+# AssumeRole).
 
 load ../helper
 load ../moto
@@ -187,6 +188,87 @@ PY
 	run ferry --profile prod releases
 	assert_status 4
 	assert_output_contains "profile 'prod'"
+}
+
+# ~/.aws files (HOME is the test's own) with profile base holding the keys
+# "KEY SECRET" of $1 and the role profiles the tests below use.
+aws_profiles() {
+	mkdir -p "$HOME/.aws"
+	printf '[base]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+		"${1% *}" "${1#* }" > "$HOME/.aws/credentials"
+	cat > "$HOME/.aws/config" <<'INI'
+[profile deployer]
+role_arn = arn:aws:iam::123456789012:role/ferry-deployer
+source_profile = base
+role_session_name = e2e-deploy
+[profile locked]
+role_arn = arn:aws:iam::123456789012:role/ferry-locked
+source_profile = base
+[profile mfa]
+role_arn = arn:aws:iam::123456789012:role/ferry-deployer
+source_profile = base
+mfa_serial = arn:aws:iam::123456789012:mfa/e2e
+INI
+}
+
+# The user may only assume roles; role ferry-deployer trusts it and may do
+# anything. So with moto checking signatures and permissions, only
+# requests signed with the role's session pass. moto tells the secret and
+# token of each session it handed out (/moto-api/data.json), but only
+# while no Lambda function exists: they are checked on a read first.
+@test "a profile that assumes a role deploys with the role's credentials; no secret or session token in the output" {
+	aws_project
+	keys=$($STATE make-user sts:AssumeRole)
+	$STATE make-role ferry-deployer arn:aws:iam::123456789012:user/ferry-e2e '*'
+	aws_profiles "$keys"
+	run --separate-stderr ferry -v --profile deployer releases
+	assert_status 0
+	[[ "$stderr" == *"aws: assumed role 'arn:aws:iam::123456789012:role/ferry-deployer' for profile 'deployer' as session 'e2e-deploy', credentials expire at "* ]]
+	[[ "$stderr" == *"X-Amz-Security-Token: <redacted>"* ]]
+	[ "$($STATE assumed)" = "arn:aws:iam::123456789012:role/ferry-deployer e2e-deploy" ]
+	read -r secret token <<<"$($STATE assumed-secrets)"
+	[ -n "$secret" ] && [ -n "$token" ]
+	refute grep -qF "$secret" <<<"$output$stderr"
+	refute grep -qF "$token" <<<"$output$stderr"
+	refute grep -qF "${keys#* }" <<<"$output$stderr"
+
+	run --separate-stderr ferry -v --profile deployer deploy
+	assert_status 0
+	[[ "$stderr" == *"aws: assumed role 'arn:aws:iam::123456789012:role/ferry-deployer' for profile 'deployer'"* ]]
+	[ -n "$($STATE alias demo-dev-hello)" ]
+	[ -n "$($STATE alias demo-dev-nightly)" ]
+	[[ "$stderr" == *"X-Amz-Security-Token: <redacted>"* ]]
+	refute grep -qE 'X-Amz-Security-Token: [^<]|SecretAccessKey|SessionToken' <<<"$output$stderr"
+	refute grep -qF "${keys#* }" <<<"$output$stderr"
+	# AssumeRole changes nothing: a deploy of the same code is a no-op
+	run --separate-stderr ferry -v --profile deployer deploy
+	assert_status 0
+	[[ "$stderr" == *"aws: "*" requests, 0 of them mutating"* ]]
+
+	# signatures and permissions checked: the role may invoke...
+	moto_reset_auth 0
+	run --separate-stderr ferry --profile deployer invoke hello --data '{"via": "role"}'
+	assert_status 0
+	[ "$(jq -c . <<<"$output")" = '{"via":"role"}' ]
+	# ...the user's own keys may not
+	run ferry --profile base invoke hello --data '{}'
+	assert_status 4
+	assert_output_contains "AccessDenied"
+}
+
+@test "an assume-role profile that STS refuses, or that needs MFA, exits 4 naming the profile and the role" {
+	aws_project
+	keys=$($STATE make-user sts:AssumeRole)
+	$STATE make-role ferry-locked arn:aws:iam::123456789012:user/someone-else '*'
+	aws_profiles "$keys"
+	moto_reset_auth 0
+	run ferry --profile locked deploy
+	assert_status 4
+	assert_output_contains "assume role 'arn:aws:iam::123456789012:role/ferry-locked' for profile 'locked': HTTP 403 AccessDenied"
+	refute grep -qF "${keys#* }" <<<"$output"
+	run ferry --profile mfa deploy
+	assert_status 4
+	assert_output_contains "profile 'mfa': mfa_serial is not supported (assuming role 'arn:aws:iam::123456789012:role/ferry-deployer' needs an interactive MFA code)"
 }
 
 # kill -9 at points spread over a deploy: the next deploy always succeeds

@@ -12,12 +12,22 @@ tests/e2e/aws-moto.bats. Talks to $AWS_ENDPOINT_URL with the test keys.
   aws_state.py url FUNCTION              -> Function URL of alias live
   aws_state.py role NAME                 -> role ARN, or "absent"
   aws_state.py object BUCKET KEY         -> "present" or "absent"
-  aws_state.py make-user                 -> "KEY SECRET" of a new IAM user
-                                            allowed everything (for moto's
-                                            signature checks)
+  aws_state.py make-user [ACTION]        -> "KEY SECRET" of a new IAM user
+                                            allowed ACTION (default: "*",
+                                            everything), for moto's
+                                            signature checks
+  aws_state.py make-role NAME PRINCIPAL ACTION
+                                         -> a role that PRINCIPAL (an ARN)
+                                            may assume, allowed ACTION
+  aws_state.py assumed                   -> "ROLE_ARN SESSION_NAME" of each
+                                            session STS handed out
+  aws_state.py assumed-secrets           -> "SECRET TOKEN" of each session
+                                            (moto's /moto-api/data.json)
 """
+import json
 import os
 import sys
+import urllib.request
 
 import boto3
 import botocore
@@ -25,6 +35,17 @@ import botocore
 
 def client(name):
     return boto3.client(name, region_name=os.environ.get("AWS_REGION", "eu-west-1"))
+
+
+def allow(action):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": action, "Resource": "*"}]})
+
+
+def assumed_roles():
+    url = os.environ["AWS_ENDPOINT_URL"] + "/moto-api/data.json"
+    with urllib.request.urlopen(url) as answer:
+        return json.load(answer).get("sts", {}).get("AssumedRole", [])
 
 
 def main(argv):
@@ -68,12 +89,24 @@ def main(argv):
     elif cmd == "make-user":
         iam = client("iam")
         iam.create_user(UserName="ferry-e2e")
-        iam.put_user_policy(
-            UserName="ferry-e2e", PolicyName="all",
-            PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":'
-                           '"Allow","Action":"*","Resource":"*"}]}')
+        iam.put_user_policy(UserName="ferry-e2e", PolicyName="all",
+                            PolicyDocument=allow(args[0] if args else "*"))
         key = iam.create_access_key(UserName="ferry-e2e")["AccessKey"]
         print(key["AccessKeyId"], key["SecretAccessKey"])
+    elif cmd == "make-role":
+        iam = client("iam")
+        iam.create_role(RoleName=args[0], AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"AWS": args[1]}}]}))
+        iam.put_role_policy(RoleName=args[0], PolicyName="all",
+                            PolicyDocument=allow(args[2]))
+    elif cmd == "assumed":
+        for r in assumed_roles():
+            print(r["role_arn"], r["session_name"])
+    elif cmd == "assumed-secrets":
+        for r in assumed_roles():
+            print(r["secret_access_key"], r["session_token"])
     else:
         sys.exit("unknown command " + cmd)
 
