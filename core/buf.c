@@ -283,3 +283,57 @@ int ferry_buf_add_utf8(struct ferry_buf *b, unsigned long cp)
 	}
 	return ferry_buf_add(b, u, n);
 }
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int ferry_buf_add_base64(struct ferry_buf *b, const void *data, size_t n,
+			 int pad)
+{
+	const unsigned char *s = data;
+	char q[4];
+	unsigned long v;
+	size_t i, k;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned long)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned long)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= s[i + 2];
+		q[0] = b64[v >> 18];
+		q[1] = b64[v >> 12 & 63];
+		q[2] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		q[3] = i + 2 < n ? b64[v & 63] : '=';
+		/* 4 characters, or 2 or 3 of the last unpadded group */
+		k = pad || i + 2 < n ? 4 : n - i + 1;
+		if (ferry_buf_add(b, q, k))
+			return FERRY_ENOMEM;
+	}
+	return 0;
+}
+
+int ferry_buf_add_unbase64(struct ferry_buf *b, const char *s, size_t n)
+{
+	unsigned long v = 0;
+	const char *c;
+	int bits = 0;
+	size_t i;
+
+	while (n && s[n - 1] == '=')
+		n--;
+	for (i = 0; i < n; i++) {
+		c = s[i] ? memchr(b64, s[i], sizeof(b64) - 1) : NULL;
+		if (!c)
+			return 1;
+		v = (v << 6 | (unsigned long)(c - b64)) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (ferry_buf_addch(b, (char)(v >> bits & 0xff)))
+				return FERRY_ENOMEM;
+		}
+	}
+	/* a lone character left over holds fewer than 8 bits: not base64 */
+	return bits >= 6;
+}

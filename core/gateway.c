@@ -314,60 +314,6 @@ int ferry_routes_match(struct ferry_route_match *m,
 
 /* ---- the event ---------------------------------------------------------- */
 
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *base64(const unsigned char *s, size_t n)
-{
-	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-	unsigned v;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-		*o++ = b64[v >> 18];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-		*o++ = b64[v & 63];
-	}
-	if (i < n) {
-		v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0);
-		*o++ = b64[v >> 18];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-/* Decode base64 (padding optional, no whitespace); -1 when invalid. */
-static int unbase64(struct ferry_buf *out, const char *s, size_t n)
-{
-	unsigned v = 0;
-	int bits = 0;
-	const char *c;
-	size_t i;
-
-	while (n && s[n - 1] == '=')
-		n--;
-	for (i = 0; i < n; i++) {
-		c = strchr(b64, s[i]);
-		if (!c || !*c)
-			return -1;
-		v = (v << 6 | (unsigned)(c - b64)) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (ferry_buf_addch(out, (char)(v >> bits & 0xff)))
-				return -1;
-		}
-	}
-	return bits >= 6 ? -1 : 0;
-}
-
 static int utf8_valid(const unsigned char *s, size_t n)
 {
 	size_t i = 0, k, need;
@@ -487,7 +433,8 @@ int ferry_gateway_event(struct ferry_buf *out,
 	json_t *ev = NULL, *headers = NULL, *http = NULL, *ctx = NULL;
 	json_t *params = NULL, *cookies = NULL;
 	const char *ctype = NULL, *agent = NULL;
-	char *name = NULL, *text = NULL, *b = NULL, *route_key = NULL;
+	struct ferry_buf b = FERRY_BUF_INIT;
+	char *name = NULL, *text = NULL, *route_key = NULL;
 	size_t i, j;
 	int bin = 0, rc = 0;
 
@@ -555,8 +502,10 @@ int ferry_gateway_event(struct ferry_buf *out,
 		bin = !textual(ctype) ||
 			!utf8_valid(req->body, req->body_len);
 		if (bin) {
-			b = base64(req->body, req->body_len);
-			if (!b || json_object_set_new(ev, "body", json_string(b)))
+			if (ferry_buf_add_base64(&b, req->body, req->body_len,
+						 1) ||
+			    json_object_set_new(ev, "body",
+						json_stringn(b.buf, b.len)))
 				goto oom;
 		} else if (json_object_set_new(ev, "body",
 					       json_stringn(req->body,
@@ -589,7 +538,7 @@ oom:
 	rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 out:
 	free(text);
-	free(b);
+	ferry_buf_release(&b);
 	free(name);
 	free(route_key);
 	json_decref(ev);
@@ -709,8 +658,12 @@ int ferry_gateway_response(struct ferry_gw_response *r, const char *result,
 	body = json_object_get(doc, "body");
 	if (json_is_string(body)) {
 		if (json_is_true(json_object_get(doc, "isBase64Encoded"))) {
-			if (unbase64(&r->body, json_string_value(body),
-				     json_string_length(body))) {
+			rc = ferry_buf_add_unbase64(&r->body,
+						    json_string_value(body),
+						    json_string_length(body));
+			if (rc == FERRY_ENOMEM)
+				goto oom;
+			if (rc) {
 				why = "its body is not valid base64";
 				goto bad;
 			}

@@ -1,6 +1,6 @@
 /*
- * hash.c - SHA-256 through OpenSSL's EVP interface, as lowercase hex, and
- * one-shot HMAC-SHA256. Knows nothing about what is hashed or signed.
+ * hash.c - SHA-256 through OpenSSL's EVP interface, as lowercase hex or raw
+ * bytes, and one-shot HMAC-SHA256 and HMAC-SHA1. Knows nothing about what is hashed or signed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +27,8 @@
 	X(EVP_DigestUpdate) \
 	X(EVP_DigestFinal_ex) \
 	X(EVP_sha256) \
+	X(EVP_sha1) \
+	X(EVP_Digest) \
 	X(HMAC) \
 	X(OPENSSL_cleanse)
 
@@ -160,12 +162,14 @@ out:
 	return rc;
 }
 
-int ferry_hmac_sha256(unsigned char mac[FERRY_SHA256_LEN], const void *key,
-		      size_t keylen, const void *data, size_t len,
-		      struct ferry_error *err)
+/* One-shot HMAC-SHA1 (`sha1`) or HMAC-SHA256, of `want` bytes. */
+static int hmac(unsigned char *mac, size_t want, int sha1, const char *name,
+		const void *key, size_t keylen, const void *data, size_t len,
+		struct ferry_error *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	const EVP_MD *md;
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned outlen = 0;
 	int rc;
 
 	rc = ferry_lazy_load(&crypto_lib, err);
@@ -173,17 +177,48 @@ int ferry_hmac_sha256(unsigned char mac[FERRY_SHA256_LEN], const void *key,
 		return rc;
 	if (keylen > INT_MAX)
 		return ferry_error_set(err, FERRY_EFAIL, "hmac: key too long");
+	md = sha1 ? p_EVP_sha1() : p_EVP_sha256();
 	/* HMAC() takes a NULL data pointer for an empty message badly */
-	if (!p_HMAC(p_EVP_sha256(), key, (int)keylen,
-		    len ? data : (const void *)"", len, md, &mdlen) ||
-	    mdlen != FERRY_SHA256_LEN) {
-		rc = ferry_error_set(err, FERRY_EFAIL, "hmac: sha256 failed");
+	if (!p_HMAC(md, key, (int)keylen, len ? data : (const void *)"", len,
+		    out, &outlen) || outlen != want) {
+		rc = ferry_error_set(err, FERRY_EFAIL, "hmac: %s failed", name);
 		goto out;
 	}
-	memcpy(mac, md, FERRY_SHA256_LEN);
+	memcpy(mac, out, want);
 out:
-	p_OPENSSL_cleanse(md, sizeof(md));
+	p_OPENSSL_cleanse(out, sizeof(out));
 	return rc;
+}
+
+int ferry_hmac_sha256(unsigned char mac[FERRY_SHA256_LEN], const void *key,
+		      size_t keylen, const void *data, size_t len,
+		      struct ferry_error *err)
+{
+	return hmac(mac, FERRY_SHA256_LEN, 0, "sha256", key, keylen, data,
+		    len, err);
+}
+
+int ferry_hmac_sha1(unsigned char mac[FERRY_SHA1_LEN], const void *key,
+		    size_t keylen, const void *data, size_t len,
+		    struct ferry_error *err)
+{
+	return hmac(mac, FERRY_SHA1_LEN, 1, "sha1", key, keylen, data,
+		    len, err);
+}
+
+int ferry_sha256_raw(unsigned char md[FERRY_SHA256_LEN], const void *data,
+		     size_t len, struct ferry_error *err)
+{
+	unsigned mdlen = 0;
+	int rc;
+
+	rc = ferry_lazy_load(&crypto_lib, err);
+	if (rc)
+		return rc;
+	if (!p_EVP_Digest(len ? data : (const void *)"", len, md, &mdlen,
+			  p_EVP_sha256(), NULL) || mdlen != FERRY_SHA256_LEN)
+		return ferry_error_set(err, FERRY_EFAIL, "sha256 failed");
+	return 0;
 }
 
 void ferry_hash_cleanse(void *p, size_t len)

@@ -12,102 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "ferry/buf.h"
 #include "ferry/fs.h"
+#include "ferry/hash.h"
 #include "ferry/known_hosts.h"
-#include "ferry/lazy.h"
 
-/*
- * libcrypto, loaded on first use like in core/hash.c, for the HMAC-SHA1 of
- * hashed host names and the SHA-256 fingerprint shown in refusals: a clone
- * whose known_hosts has no hashed line never loads it.
- */
-/* clang-format off */
-#define CRYPTO_FUNCS(X) \
-	X(HMAC) \
-	X(EVP_sha1) \
-	X(EVP_sha256) \
-	X(EVP_Digest)
-
-#define DECLARE(f) static __typeof__(f) *p_##f;
-CRYPTO_FUNCS(DECLARE)
-#undef DECLARE
-
-#define SYMBOL(f) { #f, (void **)&p_##f },
-static const struct ferry_lazy_sym crypto_syms[] = {
-	CRYPTO_FUNCS(SYMBOL)
-	{ NULL, NULL },
-};
-#undef SYMBOL
-
-static struct ferry_lazy_lib crypto_lib = {
-	FERRY_SONAME_CRYPTO, crypto_syms, 0, NULL,
-};
-/* clang-format on */
-
-#define SHA1_LEN 20
-#define SHA256_LEN 32
 #define SYSTEM_FILE "/etc/ssh/ssh_known_hosts"
 #define USER_FILE_SHOWN "~/.ssh/known_hosts"
 
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Append the base64 of `n` bytes, without padding (as ssh fingerprints). */
-static int add_base64(struct ferry_buf *out, const unsigned char *s, size_t n)
-{
-	unsigned v;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-		rc |= ferry_buf_addch(out, b64[v >> 18]);
-		rc |= ferry_buf_addch(out, b64[v >> 12 & 63]);
-		rc |= ferry_buf_addch(out, b64[v >> 6 & 63]);
-		rc |= ferry_buf_addch(out, b64[v & 63]);
-	}
-	if (i < n) {
-		v = (unsigned)s[i] << 16 |
-		    (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0);
-		rc |= ferry_buf_addch(out, b64[v >> 18]);
-		rc |= ferry_buf_addch(out, b64[v >> 12 & 63]);
-		if (i + 1 < n)
-			rc |= ferry_buf_addch(out, b64[v >> 6 & 63]);
-	}
-	return rc ? FERRY_ENOMEM : 0;
-}
-
-/*
- * Decode `n` base64 characters (padding optional) into `out`, which is
- * emptied first. 1 when they are not base64, FERRY_ENOMEM, else 0.
- */
+/* Decode base64 into `out`, emptied first: 1 when not base64, FERRY_ENOMEM. */
 static int unbase64(struct ferry_buf *out, const char *s, size_t n)
 {
-	const char *c;
-	unsigned v = 0;
-	int bits = 0;
-	size_t i;
-
 	ferry_buf_reset(out);
-	while (n && s[n - 1] == '=')
-		n--;
-	for (i = 0; i < n; i++) {
-		c = memchr(b64, s[i], sizeof(b64) - 1);
-		if (!c)
-			return 1;
-		v = (v << 6 | (unsigned)(c - b64)) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (ferry_buf_addch(out, (char)(v >> bits & 0xff)))
-				return FERRY_ENOMEM;
-		}
-	}
-	return bits >= 6;
+	return ferry_buf_add_unbase64(out, s, n);
 }
 
 /* The key type a wire-format key blob starts with; -1 when malformed. */
@@ -186,8 +103,7 @@ static int match_hashed(int *hit, const char *f, size_t n, const char *name,
 			struct ferry_buf *salt, struct ferry_buf *mac,
 			struct ferry_error *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[FERRY_SHA1_LEN];
 	const char *bar;
 	int rc;
 
@@ -200,15 +116,13 @@ static int match_hashed(int *hit, const char *f, size_t n, const char *name,
 		rc = unbase64(mac, bar + 1, (size_t)(f + n - bar - 1));
 	if (rc < 0)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-	if (rc || !salt->len || mac->len != SHA1_LEN)
+	if (rc || !salt->len || mac->len != FERRY_SHA1_LEN)
 		return 0;
-	rc = ferry_lazy_load(&crypto_lib, err);
+	rc = ferry_hmac_sha1(md, salt->buf, salt->len, name, strlen(name),
+			     err);
 	if (rc)
 		return rc;
-	if (!p_HMAC(p_EVP_sha1(), salt->buf, (int)salt->len,
-		    (const unsigned char *)name, strlen(name), md, &mdlen))
-		return ferry_error_set(err, FERRY_EFAIL, "hmac-sha1 failed");
-	*hit = mdlen == SHA1_LEN && !memcmp(md, mac->buf, SHA1_LEN);
+	*hit = !memcmp(md, mac->buf, FERRY_SHA1_LEN);
 	return 0;
 }
 
@@ -374,8 +288,7 @@ out:
 static int describe_key(struct ferry_buf *out, const void *key,
 			size_t keylen, struct ferry_error *err)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[FERRY_SHA256_LEN];
 	const char *type = "unknown";
 	size_t tlen = 7, i;
 	int rc = 0;
@@ -394,13 +307,10 @@ static int describe_key(struct ferry_buf *out, const void *key,
 	rc |= ferry_buf_addstr(out, " SHA256:");
 	if (rc)
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-	rc = ferry_lazy_load(&crypto_lib, err);
+	rc = ferry_sha256_raw(md, key, keylen, err);
 	if (rc)
 		return rc;
-	if (!p_EVP_Digest(key, keylen, md, &mdlen, p_EVP_sha256(), NULL) ||
-	    mdlen != SHA256_LEN)
-		return ferry_error_set(err, FERRY_EFAIL, "sha256 failed");
-	if (add_base64(out, md, mdlen))
+	if (ferry_buf_add_base64(out, md, sizeof(md), 0))
 		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 	return 0;
 }

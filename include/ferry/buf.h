@@ -78,4 +78,20 @@ int ferry_hex_digit(int c);
  */
 int ferry_buf_add_utf8(struct ferry_buf *b, unsigned long cp);
 
+/*
+ * Append the base64 (RFC 4648, standard alphabet) of `n` bytes at `data`,
+ * '='-padded to a multiple of four characters when `pad` (HTTP bodies,
+ * Lambda's CodeSha256) or not (ssh fingerprints). FERRY_ENOMEM or 0.
+ */
+int ferry_buf_add_base64(struct ferry_buf *b, const void *data, size_t n,
+			 int pad);
+
+/*
+ * Append the bytes that `n` base64 characters at `s` decode to; trailing
+ * '=' are optional, whitespace is not allowed. 1 when the text is not
+ * base64 (what was appended is then meaningless: the caller drops it),
+ * FERRY_ENOMEM, else 0.
+ */
+int ferry_buf_add_unbase64(struct ferry_buf *b, const char *s, size_t n);
+
 #endif

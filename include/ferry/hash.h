@@ -1,6 +1,7 @@
 /*
- * hash.h - SHA-256 of memory and files (OpenSSL), as lowercase hex, and
- * HMAC-SHA256 (raw bytes) for request signing (sigv4.h).
+ * hash.h - SHA-256 of memory and files (OpenSSL), as lowercase hex or raw
+ * bytes, HMAC-SHA256 (raw bytes) for request signing (sigv4.h) and
+ * HMAC-SHA1 for the hashed host names of ssh's known_hosts.
  */
 #ifndef FERRY_HASH_H
 #define FERRY_HASH_H
@@ -11,6 +12,7 @@
 
 #define FERRY_SHA256_HEX 65	/* 64 hex digits and a NUL */
 #define FERRY_SHA256_LEN 32	/* raw digest bytes */
+#define FERRY_SHA1_LEN 20	/* raw HMAC-SHA1 bytes */
 
 struct ferry_sha256 {
 	void *ctx;	/* owned: EVP_MD_CTX */
@@ -38,6 +40,15 @@ int ferry_sha256_file(char hex[FERRY_SHA256_HEX], const char *path,
 int ferry_hmac_sha256(unsigned char mac[FERRY_SHA256_LEN], const void *key,
 		      size_t keylen, const void *data, size_t len,
 		      struct ferry_error *err);
+
+/* HMAC-SHA1, otherwise as ferry_hmac_sha256(). */
+int ferry_hmac_sha1(unsigned char mac[FERRY_SHA1_LEN], const void *key,
+		    size_t keylen, const void *data, size_t len,
+		    struct ferry_error *err);
+
+/* SHA-256 of `len` bytes as FERRY_SHA256_LEN raw bytes; FERRY_EFAIL. */
+int ferry_sha256_raw(unsigned char md[FERRY_SHA256_LEN], const void *data,
+		     size_t len, struct ferry_error *err);
 
 /*
  * Lowercase hex of `len` bytes into `hex`, which must hold 2 * len + 1

@@ -45,37 +45,14 @@ static const char *lambda_runtime(const struct ferry_function *fn, char *buf,
 	return buf;
 }
 
-static void base64(char *out, const unsigned char *in, size_t n)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	uint32_t v;
-
-	for (i = 0; i + 2 < n; i += 3, out += 4) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[0] = tab[v >> 18];
-		out[1] = tab[(v >> 12) & 63];
-		out[2] = tab[(v >> 6) & 63];
-		out[3] = tab[v & 63];
-	}
-	if (i < n) {
-		v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-		out[0] = tab[v >> 18];
-		out[1] = tab[(v >> 12) & 63];
-		out[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		out[3] = '=';
-		out += 4;
-	}
-	*out = '\0';
-}
-
 /* CodeSha256 as Lambda reports it: base64 of the raw sha256. */
 static int code_sha256(char out[45], const char *hex)
 {
+	struct ferry_buf b = FERRY_BUF_INIT;
 	unsigned char raw[32];
 	unsigned v;
 	size_t i;
+	int rc;
 
 	if (strlen(hex) != 64)
 		return -1;
@@ -84,8 +61,12 @@ static int code_sha256(char out[45], const char *hex)
 			return -1;
 		raw[i] = (unsigned char)v;
 	}
-	base64(out, raw, 32);
-	return 0;
+	rc = ferry_buf_add_base64(&b, raw, sizeof(raw), 1) || b.len != 44 ?
+		-1 : 0;
+	if (!rc)
+		memcpy(out, b.buf, 45);
+	ferry_buf_release(&b);
+	return rc;
 }
 
 /* One JSON call: body (a json_t, stolen) or none; answer parsed into *doc. */

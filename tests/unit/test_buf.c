@@ -395,6 +395,53 @@ static void test_hex_and_utf8(void **state)
 	ferry_buf_release(&b);
 }
 
+/* RFC 4648 section 10's vectors, both ways, padded and not. */
+static void test_base64(void **state)
+{
+	static const char *const v[][3] = {
+		{ "", "", "" }, { "f", "Zg==", "Zg" }, { "fo", "Zm8=", "Zm8" },
+		{ "foo", "Zm9v", "Zm9v" }, { "foob", "Zm9vYg==", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE=", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy", "Zm9vYmFy" },
+	};
+	static const unsigned char bin[] = { 0xfb, 0xff, 0x00, 0x3e };
+	struct ferry_buf b = FERRY_BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ferry_buf_reset(&b);
+		assert_int_equal(ferry_buf_add_base64(&b, v[i][0],
+						      strlen(v[i][0]), 1), 0);
+		assert_string_equal(b.buf, v[i][1]);
+		ferry_buf_reset(&b);
+		assert_int_equal(ferry_buf_add_base64(&b, v[i][0],
+						      strlen(v[i][0]), 0), 0);
+		assert_string_equal(b.buf, v[i][2]);
+		for (int pad = 1; pad <= 2; pad++) {
+			ferry_buf_reset(&b);
+			assert_int_equal(ferry_buf_add_unbase64(&b, v[i][pad],
+								strlen(v[i][pad])),
+					 0);
+			assert_int_equal(b.len, strlen(v[i][0]));
+			assert_memory_equal(b.buf, v[i][0], b.len);
+		}
+	}
+	/* binary, '+' and '/', appended after what the buffer held */
+	ferry_buf_reset(&b);
+	assert_int_equal(ferry_buf_add_base64(&b, bin, sizeof(bin), 1), 0);
+	assert_string_equal(b.buf, "+/8APg==");
+	assert_int_equal(ferry_buf_addch(&b, '|'), 0);
+	assert_int_equal(ferry_buf_add_unbase64(&b, "+/8APg==", 8), 0);
+	assert_int_equal(b.len, 9 + sizeof(bin));
+	assert_memory_equal(b.buf + 9, bin, sizeof(bin));
+	/* not base64: a foreign character, a NUL, a lone last character */
+	assert_int_equal(ferry_buf_add_unbase64(&b, "Zm9v!", 5), 1);
+	assert_int_equal(ferry_buf_add_unbase64(&b, "Zm\0v", 4), 1);
+	assert_int_equal(ferry_buf_add_unbase64(&b, "Zm9vY", 5), 1);
+	ferry_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_strvec_push_find),
 		cmocka_unit_test(test_strvec_sort_bytewise),
 		cmocka_unit_test(test_xstrfmt),
+		cmocka_unit_test(test_base64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,6 +183,38 @@ static void test_missing_file(void **state)
 	assert_string_equal(hex, "untouched");
 }
 
+/* RFC 2202 and RFC 4231 test case 2, and FIPS 180-2's "abc" as raw bytes. */
+static void test_hmac_and_raw(void **state)
+{
+	static const char jefe[] = "Jefe";
+	static const char what[] = "what do ya want for nothing?";
+	unsigned char mac1[FERRY_SHA1_LEN], mac256[FERRY_SHA256_LEN];
+	unsigned char md[FERRY_SHA256_LEN];
+	char hex[2 * FERRY_SHA256_LEN + 1];
+	struct ferry_error err;
+
+	(void)state;
+	ferry_error_init(&err);
+	assert_int_equal(ferry_hmac_sha1(mac1, jefe, 4, what, strlen(what),
+					 &err), 0);
+	ferry_hash_hex(hex, mac1, sizeof(mac1));
+	assert_string_equal(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+	assert_int_equal(ferry_hmac_sha256(mac256, jefe, 4, what, strlen(what),
+					   &err), 0);
+	ferry_hash_hex(hex, mac256, sizeof(mac256));
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c7"
+			    "5a003f089d2739839dec58b964ec3843");
+	assert_int_equal(ferry_sha256_raw(md, "abc", 3, &err), 0);
+	ferry_hash_hex(hex, md, sizeof(md));
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+			    "b00361a396177a9cb410ff61f20015ad");
+	/* the empty message */
+	assert_int_equal(ferry_sha256_raw(md, NULL, 0, &err), 0);
+	ferry_hash_hex(hex, md, sizeof(md));
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+			    "27ae41e4649b934ca495991b7852b855");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_file_equals_mem),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_hmac_and_raw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
