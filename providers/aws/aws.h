@@ -113,6 +113,16 @@ void aws_error_code(const struct ferry_http_response *resp, char *out,
 int aws_query_param(struct ferry_buf *b, const char *name, const char *value);
 char *aws_xml_text(const struct ferry_http_response *resp, const char *tag);
 
+/*
+ * POST the form `params` (built with aws_query_param()) to `service`'s
+ * query API through aws_call(), signed with `creds` (NULL: the
+ * provider's); `what` names the call in messages.
+ */
+int aws_query_call(struct aws *a, enum ferry_aws_service service,
+		   const struct ferry_buf *params,
+		   const struct ferry_aws_creds *creds, const char *what,
+		   struct ferry_http_response *resp, struct ferry_error *err);
+
 /* s3.c: the store operations of struct ferry_provider_ops. */
 int aws_s3_put(struct ferry_provider *p, const char *key,
 	       const struct ferry_blob *data, int if_absent,

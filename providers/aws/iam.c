@@ -32,32 +32,17 @@ static int iam_call(struct aws *a, const char *action, const char *role,
 		    const char *params, const char *what,
 		    struct ferry_http_response *resp, struct ferry_error *err)
 {
-	struct ferry_strvec headers = FERRY_STRVEC_INIT;
 	struct ferry_buf body = FERRY_BUF_INIT;
-	struct aws_request r;
 	int rc;
 
 	if (aws_query_param(&body, "Action", action) ||
 	    aws_query_param(&body, "RoleName", role) ||
 	    (params && ferry_buf_addf(&body, "&%s", params)) ||
-	    aws_query_param(&body, "Version", IAM_VERSION) ||
-	    ferry_strvec_push(&headers, "Content-Type: "
-			      "application/x-www-form-urlencoded; "
-			      "charset=utf-8")) {
+	    aws_query_param(&body, "Version", IAM_VERSION))
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
-		goto out;
-	}
-	memset(&r, 0, sizeof(r));
-	r.service = FERRY_AWS_IAM;
-	r.method = "POST";
-	r.path = "/";
-	r.headers = &headers;
-	r.body = body.buf;
-	r.body_len = body.len;
-	r.what = what;
-	rc = aws_call(a, &r, resp, err);
-out:
-	ferry_strvec_release(&headers);
+	else
+		rc = aws_query_call(a, FERRY_AWS_IAM, &body, NULL, what, resp,
+				    err);
 	ferry_buf_release(&body);
 	return rc;
 }

@@ -199,6 +199,33 @@ char *aws_xml_text(const struct ferry_http_response *resp, const char *tag)
 	return e ? ferry_xstrfmt("%.*s", (int)(e - b), b) : NULL;
 }
 
+int aws_query_call(struct aws *a, enum ferry_aws_service service,
+		   const struct ferry_buf *params,
+		   const struct ferry_aws_creds *creds, const char *what,
+		   struct ferry_http_response *resp, struct ferry_error *err)
+{
+	struct ferry_strvec headers = FERRY_STRVEC_INIT;
+	struct aws_request r;
+	int rc;
+
+	if (ferry_strvec_push(&headers, "Content-Type: "
+			      "application/x-www-form-urlencoded; "
+			      "charset=utf-8"))
+		return ferry_error_set(err, FERRY_ENOMEM, "out of memory");
+	memset(&r, 0, sizeof(r));
+	r.service = service;
+	r.method = "POST";
+	r.path = "/";
+	r.headers = &headers;
+	r.body = params->buf;
+	r.body_len = params->len;
+	r.creds = creds;
+	r.what = what;
+	rc = aws_call(a, &r, resp, err);
+	ferry_strvec_release(&headers);
+	return rc;
+}
+
 /* The error message of a failed answer, into `out` ("" when none). */
 static void error_message(const struct ferry_http_response *resp, char *out,
 			  size_t len)

@@ -36,11 +36,9 @@ static int assume_role(struct aws *a, const struct ferry_aws_creds *with,
 		       const struct ferry_aws_role *role,
 		       struct ferry_aws_creds *out, struct ferry_error *err)
 {
-	struct ferry_strvec headers = FERRY_STRVEC_INIT;
 	struct ferry_buf body = FERRY_BUF_INIT;
 	struct ferry_http_response resp;
 	struct ferry_aws_creds c;
-	struct aws_request r;
 	struct ferry_error e;
 	char duration[16], *what = NULL, *expiration = NULL;
 	int rc;
@@ -57,23 +55,11 @@ static int assume_role(struct aws *a, const struct ferry_aws_creds *with,
 	    aws_query_param(&body, "RoleSessionName", role->session_name) ||
 	    aws_query_param(&body, "DurationSeconds", duration) ||
 	    (role->external_id &&
-	     aws_query_param(&body, "ExternalId", role->external_id)) ||
-	    ferry_strvec_push(&headers, "Content-Type: "
-			      "application/x-www-form-urlencoded; "
-			      "charset=utf-8")) {
+	     aws_query_param(&body, "ExternalId", role->external_id))) {
 		rc = ferry_error_set(err, FERRY_ENOMEM, "out of memory");
 		goto out;
 	}
-	memset(&r, 0, sizeof(r));
-	r.service = FERRY_AWS_STS;
-	r.method = "POST";
-	r.path = "/";
-	r.headers = &headers;
-	r.body = body.buf;
-	r.body_len = body.len;
-	r.creds = with;
-	r.what = what;
-	rc = aws_call(a, &r, &resp, &e);
+	rc = aws_query_call(a, FERRY_AWS_STS, &body, with, what, &resp, &e);
 	if (rc) {
 		/*
 		 * Whatever STS refuses (AccessDenied, ExpiredToken,
@@ -115,7 +101,6 @@ out:
 		explicit_bzero(resp.body.buf, resp.body.alloc);
 	ferry_http_response_release(&resp);
 	ferry_aws_creds_release(&c);
-	ferry_strvec_release(&headers);
 	ferry_buf_release(&body);
 	free(what);
 	free(expiration);
