@@ -9,6 +9,16 @@
 : "${FERRY_TEST_DATA:=$FERRY_SOURCE_DIR/tests/data}"
 export FERRY FERRY_SOURCE_DIR FERRY_TEST_DATA
 
+# A port nobody listens on on 127.0.0.1: the kernel's pick for port 0.
+# Another process may take it before the caller binds it.
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
 common_setup() {
 	TEST_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ferry-test.XXXXXX")
 	export HOME="$TEST_DIR/home"

@@ -13,16 +13,6 @@
 # SIGKILL after 5 s) and waits for it. moto_reset forgets every resource;
 # moto_reset_auth N turns signature checks on after N more requests.
 
-# A port nobody listens on: the kernel's pick for port 0. Another process
-# may take it before moto does; moto_start then tries another.
-moto_free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
 # moto_http METHOD PATH [CURL ARGS...]: the status code of one request.
 moto_http() {
 	local method=$1 path=$2
@@ -40,7 +30,7 @@ moto_start() {
 	}
 	log=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/moto.log
 	for attempt in 1 2 3 4 5; do
-		MOTO_PORT=$(moto_free_port) || return 1
+		MOTO_PORT=$(free_port) || return 1
 		# AWS managed policies (AWSLambdaBasicExecutionRole, which
 		# ferry attaches to the role it creates) exist only when asked
 		MOTO_IAM_LOAD_MANAGED_POLICIES=true \

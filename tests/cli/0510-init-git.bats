@@ -8,12 +8,9 @@
 # refused without --force, and nothing left behind by a failure.
 
 load ../helper
+load ../git
 
 bats_require_minimum_version 1.5.0
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Wait until `git ls-remote $1` answers (5 s at most).
 wait_git() {
@@ -26,11 +23,6 @@ wait_git() {
 	return 1
 }
 
-gitc() {
-	git -c user.name='Ferry Test' -c user.email=test@example.com \
-		-c commit.gpgsign=false -c tag.gpgsign=false "$@"
-}
-
 # main: tpl/ holds the template (ferry.yaml renders {{service}}, a handler,
 # README "main"); tag v1 has README "v1"; branch next adds tpl/NEXT.md.
 # escape.git has a link tpl/up -> ../outside.txt.
@@ -38,23 +30,9 @@ setup_file() {
 	export GIT_CONFIG_NOSYSTEM=1
 	SRV="$BATS_FILE_TMPDIR/srv"
 	local work="$BATS_FILE_TMPDIR/work" esc="$BATS_FILE_TMPDIR/esc"
-	mkdir -p "$SRV" "$work/tpl/src"
-	git init -q -b main "$work"
-	printf 'service: {{service}}\nruntime: nodejs20\nfunctions:\n  hello:\n    handler: src/hello.handler\n' > "$work/tpl/ferry.yaml"
-	echo 'exports.handler = async () => ({ statusCode: 200, body: "hi" });' > "$work/tpl/src/hello.js"
-	echo v1 > "$work/tpl/README.md"
+	mkdir -p "$SRV" "$work"
 	echo 'not part of the template' > "$work/outside.txt"
-	gitc -C "$work" add .
-	gitc -C "$work" commit -q -m one
-	gitc -C "$work" tag -a -m v1 v1
-	gitc -C "$work" checkout -q -b next
-	echo next > "$work/tpl/NEXT.md"
-	gitc -C "$work" add .
-	gitc -C "$work" commit -q -m next
-	gitc -C "$work" checkout -q main
-	echo main > "$work/tpl/README.md"
-	gitc -C "$work" commit -q -am two
-	git clone -q --bare "$work" "$SRV/tpl.git"
+	template_repo "$work" "$SRV/tpl.git" hi
 
 	mkdir -p "$esc/tpl"
 	git init -q -b main "$esc"

@@ -11,17 +11,9 @@
 # authorized) as exit 4 without secrets.
 
 load ../helper
+load ../git
 
 bats_require_minimum_version 1.5.0
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-gitc() {
-	git -c user.name='Ferry Test' -c user.email=test@example.com \
-		-c commit.gpgsign=false -c tag.gpgsign=false "$@"
-}
 
 # The known_hosts line sshd's key gets from `ssh-keyscan -p $2 $1`, once
 # the server answers (5 s at most); empty output means it never did.
@@ -45,22 +37,8 @@ setup_file() {
 	SRV="$BATS_FILE_TMPDIR/srv"
 	KEYS="$BATS_FILE_TMPDIR/keys"
 	local work="$BATS_FILE_TMPDIR/work" cfg="$BATS_FILE_TMPDIR/sshd_config"
-	mkdir -p "$SRV" "$KEYS" "$work/tpl/src"
-	git init -q -b main "$work"
-	printf 'service: {{service}}\nruntime: nodejs20\nfunctions:\n  hello:\n    handler: src/hello.handler\n' > "$work/tpl/ferry.yaml"
-	echo 'exports.handler = async () => ({ statusCode: 200, body: "hi from {{service}}" });' > "$work/tpl/src/hello.js"
-	echo v1 > "$work/tpl/README.md"
-	gitc -C "$work" add .
-	gitc -C "$work" commit -q -m one
-	gitc -C "$work" tag -a -m v1 v1
-	gitc -C "$work" checkout -q -b next
-	echo next > "$work/tpl/NEXT.md"
-	gitc -C "$work" add .
-	gitc -C "$work" commit -q -m next
-	gitc -C "$work" checkout -q main
-	echo main > "$work/tpl/README.md"
-	gitc -C "$work" commit -q -am two
-	git clone -q --bare "$work" "$SRV/tpl.git"
+	mkdir -p "$SRV" "$KEYS"
+	template_repo "$work" "$SRV/tpl.git" 'hi from {{service}}'
 
 	local k
 	for k in host other_host client stranger; do
