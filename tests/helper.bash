@@ -19,6 +19,20 @@ print(s.getsockname()[1])
 s.close()'
 }
 
+# The completion suites' project: sample_project with stages prod and
+# staging, and the directory of $FERRY first on PATH, since completion
+# scripts run `ferry` from PATH as a user's shell would.
+completion_project() {
+	PATH="$(dirname "$FERRY"):$PATH"
+	export PATH
+	sample_project
+	cat >> ferry.yaml <<'YAML'
+stages:
+  prod: { memory: 512 }
+  staging: {}
+YAML
+}
+
 common_setup() {
 	TEST_DIR=$(mktemp -d "${BATS_TMPDIR:-/tmp}/ferry-test.XXXXXX")
 	export HOME="$TEST_DIR/home"

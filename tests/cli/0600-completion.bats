@@ -6,15 +6,7 @@ load ../helper
 
 setup() {
 	common_setup
-	# the scripts run `ferry` from PATH, as a user's shell would
-	PATH="$(dirname "$FERRY"):$PATH"
-	export PATH
-	sample_project
-	cat >> ferry.yaml <<'YAML'
-stages:
-  prod: { memory: 512 }
-  staging: {}
-YAML
+	completion_project
 }
 
 # Candidates bash offers for the line $1 (cursor at its end), one a line.

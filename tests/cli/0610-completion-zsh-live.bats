@@ -23,15 +23,7 @@ load ../helper
 
 setup() {
 	common_setup
-	# the script runs `ferry` from PATH, as a user's shell would
-	PATH="$(dirname "$FERRY"):$PATH"
-	export PATH
-	sample_project
-	cat >> ferry.yaml <<'YAML'
-stages:
-  prod: { memory: 512 }
-  staging: {}
-YAML
+	completion_project
 	echo notes > README.md
 
 	# the session's own files, hidden in $HOME so no listing shows them
