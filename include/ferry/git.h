@@ -33,7 +33,13 @@ void ferry_git_head_release(struct ferry_git_head *h);
  * FERRY_ENOTFOUND "repository 'URL' not found (REASON)" when it cannot be
  * reached or read, "no ref 'REF' in 'URL'" for an unknown ref;
  * FERRY_EUSAGE for an ambiguous abbreviated id; FERRY_EAUTH "repository
- * 'URL' denied access (...)" when credentials are missing or refused; FERRY_EINTR when cancelled (ferry/cancel.h)
+ * 'URL' denied access (...)" when credentials are missing or refused.
+ * Over ssh: the user is the URL's, else the local one; keys come from the
+ * ssh agent only (no agent, a dead agent or a refused key: FERRY_EAUTH
+ * saying which), and the server's host key must be in ~/.ssh/known_hosts
+ * or /etc/ssh/ssh_known_hosts (ferry/known_hosts.h) before any key is
+ * offered: unknown, changed or @revoked is FERRY_EAUTH naming the host,
+ * port and key fingerprint. FERRY_EINTR when cancelled (ferry/cancel.h)
  * during the transfer; FERRY_EFAIL otherwise. On failure `dir` may hold a
  * partial clone, which the caller removes.
  */
