@@ -142,6 +142,10 @@ static int aws_open(struct ferry_provider *p, const struct ferry_config *cfg,
 	rc = ferry_aws_creds_resolve(&a->creds, profile, err);
 	if (rc)
 		goto out;
+	/* a role STS refuses fails the command now, before any packaging */
+	rc = aws_sts_assume_roles(a, err);
+	if (rc)
+		goto out;
 	ferry_debug("aws: region %s, bucket %s, credentials from %s",
 		    a->region, a->bucket,
 		    a->creds.source ? a->creds.source : "?");

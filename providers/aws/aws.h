@@ -161,9 +161,9 @@ int aws_lambda_endpoint(struct ferry_provider *p,
 /*
  * sts.c: assume the roles a->creds still names (credentials.h), each with
  * the credentials the one before gave, and make the last role's
- * credentials a->creds. Once: a no-op when no role is left. Thread-safe
- * against other calls of it, which aws_call() makes before each request
- * it signs with a->creds. A refusal by STS (4xx: AccessDenied...) is
+ * credentials a->creds. Once: a no-op when no role is left. aws_open()
+ * calls it, and aws_call() again before each request it signs with
+ * a->creds (a no-op by then); thread-safe against other calls of it. A refusal by STS (4xx: AccessDenied...) is
  * FERRY_EAUTH; the message names the role and the profile, never a
  * secret. a->creds is unchanged on failure.
  */

@@ -29,8 +29,8 @@
  * role_session_name (default "ferry-<unix time>"), external_id,
  * duration_seconds (900 to 43200, default 3600). Resolution stops at the
  * keys the chain starts from and lists the roles still to assume;
- * providers/aws/sts.c assumes them (aws_sts_assume_roles(), on the first
- * request). Nothing is cached on disk.
+ * providers/aws/sts.c assumes them (aws_sts_assume_roles(), when the
+ * provider opens). Nothing is cached on disk.
  *
  * Not supported, each refused with FERRY_EAUTH naming profile and key:
  * mfa_serial (needs an interactive code), credential_source =

@@ -227,7 +227,8 @@ INI
 	[[ "$stderr" == *"X-Amz-Security-Token: <redacted>"* ]]
 	[ "$($STATE assumed)" = "arn:aws:iam::123456789012:role/ferry-deployer e2e-deploy" ]
 	read -r secret token <<<"$($STATE assumed-secrets)"
-	[ -n "$secret" ] && [ -n "$token" ]
+	[ -n "$secret" ]
+	[ -n "$token" ]
 	refute grep -qF "$secret" <<<"$output$stderr"
 	refute grep -qF "$token" <<<"$output$stderr"
 	refute grep -qF "${keys#* }" <<<"$output$stderr"
@@ -265,6 +266,8 @@ INI
 	run ferry --profile locked deploy
 	assert_status 4
 	assert_output_contains "assume role 'arn:aws:iam::123456789012:role/ferry-locked' for profile 'locked': HTTP 403 AccessDenied"
+	# refused before any bundle was built
+	refute grep -q "zipped" <<<"$output"
 	refute grep -qF "${keys#* }" <<<"$output"
 	run ferry --profile mfa deploy
 	assert_status 4

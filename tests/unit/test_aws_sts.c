@@ -1,8 +1,8 @@
 /*
  * test_aws_sts.c - providers/aws/sts.c against a real moto_server
  * (tests/unit/moto.h, started and stopped here by PID): a profile that
- * assumes a role gets its credentials from STS AssumeRole on the first
- * request, once, signed for the provider's region and with the role's
+ * assumes a role gets its credentials from STS AssumeRole as the
+ * provider opens, once, signed for the provider's region and with the role's
  * session name, external id and duration; a chain of two roles with
  * moto checking every signature and permission, where only the last
  * role may read the object; refusals (a trust policy that does not
@@ -156,6 +156,26 @@ static struct aws *open_profile(struct fixture *fx, const char *profile)
 	return fx->p.data;
 }
 
+/* Open with profile `profile`, which must fail: its code, message in err. */
+static int open_fails(struct fixture *fx, const char *profile,
+		      struct ferry_error *err)
+{
+	int rc;
+
+	provider_close(fx);
+	json_decref(fx->cfg.doc);
+	fx->cfg.doc = json_pack("{s:{s:{s:s, s:s, s:s}}}", "providers", "aws",
+				"bucket", BUCKET, "region", "eu-central-1",
+				"profile", profile);
+	memset(&fx->p, 0, sizeof(fx->p));
+	fx->p.ops = &ferry_provider_aws;
+	fx->p.cfg = &fx->cfg;
+	ferry_error_init(err);
+	rc = ferry_provider_aws.open(&fx->p, &fx->cfg, err);
+	assert_null(fx->p.data);
+	return rc;
+}
+
 /* GET s3://BUCKET/<key> through aws_call(); its code, body in `resp`. */
 static int get_object(struct aws *a, const char *key,
 		      struct ferry_http_response *resp, struct ferry_error *err)
@@ -197,7 +217,7 @@ static const char *field(json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
-static void test_assumed_on_first_request(void **state)
+static void test_assumed_at_open(void **state)
 {
 	struct fixture *fx = *state;
 	struct ferry_http_response resp;
@@ -215,18 +235,12 @@ static void test_assumed_on_first_request(void **state)
 			      "role_session_name = unit-run\n"
 			      "external_id = ext-7\n"
 			      "duration_seconds = 1800\n");
-	a = open_profile(fx, "deploy");
-	/* nothing asked of STS yet: the role waits for the first request */
-	assert_int_equal(a->creds.roles.nr, 1);
-	assert_string_equal(a->creds.access_key_id, "testing");
 	roles = assumed_roles();
 	assert_int_equal(json_array_size(roles), 0);
 	json_decref(roles);
-
-	ferry_http_response_init(&resp);
 	before = time(NULL);
-	/* the bucket does not exist: 404, but signed with the role's keys */
-	assert_int_equal(get_object(a, "k", &resp, &err), FERRY_ENOTFOUND);
+	/* the role is assumed as the provider opens, before any request */
+	a = open_profile(fx, "deploy");
 	assert_int_equal(a->creds.roles.nr, 0);
 	assert_int_equal(strncmp(a->creds.access_key_id, "ASIA", 4), 0);
 	assert_non_null(a->creds.session_token);
@@ -254,7 +268,9 @@ static void test_assumed_on_first_request(void **state)
 	assert_string_equal(field(r, "session_token"), a->creds.session_token);
 	json_decref(roles);
 
-	/* once: the next request asks STS nothing */
+	/* once: a request asks STS nothing more; the bucket does not
+	 * exist, so 404, signed with the role's keys */
+	ferry_http_response_init(&resp);
 	assert_int_equal(get_object(a, "k", &resp, &err), FERRY_ENOTFOUND);
 	assert_int_equal(a->calls[FERRY_AWS_STS], 1);
 	assert_int_equal(json_array_size(roles = assumed_roles()), 1);
@@ -365,7 +381,8 @@ static void test_chain_signed(void **state)
 	ferry_http_response_init(&resp);
 	/* user -> ferry-hop -> ferry-final, which alone may read k */
 	a = open_profile(fx, "final");
-	assert_int_equal(a->creds.roles.nr, 2);
+	assert_int_equal(a->creds.roles.nr, 0);
+	assert_int_equal(a->calls[FERRY_AWS_STS], 2);
 	if (get_object(a, "k", &resp, &err))
 		fail_msg("%s", err.msg);
 	assert_string_equal(resp.body.buf, "hello");
@@ -388,40 +405,32 @@ static void test_chain_signed(void **state)
 static void test_refused(void **state)
 {
 	struct fixture *fx = *state;
-	struct ferry_http_response resp;
 	struct ferry_error err;
 	char secret[128];
-	struct aws *a;
 
 	signed_setup(secret, sizeof(secret));
-	ferry_http_response_init(&resp);
 	/* a trust policy that does not name the user */
-	a = open_profile(fx, "locked");
-	assert_int_equal(get_object(a, "k", &resp, &err), FERRY_EAUTH);
+	assert_int_equal(open_fails(fx, "locked", &err), FERRY_EAUTH);
 	if (!strstr(err.msg, "aws: assume role '" ROLE("ferry-locked") "' "
 			     "for profile 'locked': HTTP 403 AccessDenied"))
 		fail_msg("%s", err.msg);
 	assert_null(strstr(err.msg, secret));
-	/* nothing was sent but the AssumeRole, and nothing changed */
-	assert_int_equal(a->calls[FERRY_AWS_S3], 0);
-	assert_int_equal(a->creds.roles.nr, 1);
 
-	/* the second role of a chain refused for its external id */
-	a = open_profile(fx, "wrongext");
-	assert_int_equal(get_object(a, "k", &resp, &err), FERRY_EAUTH);
+	/* the second role of a chain refused for its external id: the
+	 * first one was assumed */
+	assert_int_equal(open_fails(fx, "wrongext", &err), FERRY_EAUTH);
 	if (!strstr(err.msg, "aws: assume role '" ROLE("ferry-final") "' "
 			     "for profile 'wrongext': HTTP 403 AccessDenied"))
 		fail_msg("%s", err.msg);
-	assert_int_equal(a->calls[FERRY_AWS_STS], 2);
+	assert_null(strstr(err.msg, secret));
 	provider_close(fx);
 	assert_null(strstr(fx->log.buf, secret));
-	ferry_http_response_release(&resp);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_assumed_on_first_request,
+		cmocka_unit_test_setup_teardown(test_assumed_at_open,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_signed, setup,
 						teardown),
