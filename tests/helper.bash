@@ -9,15 +9,8 @@
 : "${FERRY_TEST_DATA:=$FERRY_SOURCE_DIR/tests/data}"
 export FERRY FERRY_SOURCE_DIR FERRY_TEST_DATA
 
-# A port nobody listens on on 127.0.0.1: the kernel's pick for port 0.
-# Another process may take it before the caller binds it.
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
+# shellcheck source=port.bash
+. "$(dirname "${BASH_SOURCE[0]}")/port.bash"
 
 # The completion suites' project: sample_project with stages prod and
 # staging, and the directory of $FERRY first on PATH, since completion

@@ -13,6 +13,9 @@
 # SIGKILL after 5 s) and waits for it. moto_reset forgets every resource;
 # moto_reset_auth N turns signature checks on after N more requests.
 
+# shellcheck source=port.bash
+. "$(dirname "${BASH_SOURCE[0]}")/port.bash"
+
 # moto_http METHOD PATH [CURL ARGS...]: the status code of one request.
 moto_http() {
 	local method=$1 path=$2
