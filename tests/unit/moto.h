@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "port.h"
+
 #define MOTO_START_TIMEOUT_MS 20000
 
 struct moto {
@@ -78,29 +80,6 @@ static int moto_find(const char *name, char *dir, size_t dir_len)
 static int moto_on_path(const char *name)
 {
 	return moto_find(name, NULL, 0);
-}
-
-/*
- * A port nobody listens on now: bind port 0 and ask which one it was.
- * Another process may take it before moto does; moto_start() then
- * notices moto's exit and tries again with another port.
- */
-static int moto_free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
 }
 
 /*
@@ -193,7 +172,7 @@ static int moto_start(struct moto *m, char *msg, size_t msg_len)
 		return -1;
 	}
 	for (attempt = 0; attempt < 5; attempt++) {
-		m->port = moto_free_port();
+		m->port = free_port();
 		if (m->port <= 0)
 			continue;
 		snprintf(port, sizeof(port), "%d", m->port);

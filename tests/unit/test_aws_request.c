@@ -40,6 +40,7 @@
 #include "ferry/provider.h"
 
 #include "aws/aws.h"
+#include "port.h"
 
 extern const struct ferry_provider_ops ferry_provider_aws;
 
@@ -88,25 +89,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* A port nobody listens on now. */
-static int free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
-	    !getsockname(fd, (struct sockaddr *)&sa, &len))
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
 }
 
 static void server_stop(struct server *s)

@@ -27,6 +27,7 @@
 #include "ferry/fs.h"
 #include "ferry/http.h"
 #include "ferry/log.h"
+#include "port.h"
 
 static pid_t server_pid = -1;
 static int server_port;
@@ -316,21 +317,6 @@ static void test_body_from_file_and_to_file(void **state)
 	free(u);
 	ferry_http_response_release(&r);
 	ferry_http_release(&h);
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { 0 };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 static void test_connection_refused(void **state)

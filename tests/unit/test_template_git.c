@@ -39,6 +39,7 @@
 #include "ferry/template.h"
 #include "template_git.h"
 #include "gitcli.h"
+#include "port.h"
 
 static char base[] = "/tmp/ferry-tgit-XXXXXX";
 static char *srv;		/* bare repositories: tpl.git, evil.git */
@@ -111,23 +112,6 @@ static int tmp_entries(void)
 			n++;
 	closedir(d);
 	return n;
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 /* 1 once something accepts connections on 127.0.0.1:port (5 s at most). */
